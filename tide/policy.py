@@ -1,0 +1,153 @@
+"""The merge criteria of one org/repo/branch, resolved from config into plain data.
+
+`tide.config` builds these; the decision modules read them and never see YAML.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from enum import StrEnum
+from functools import lru_cache
+
+from tide.model import MergeMethod
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """One Tide query (Prow's `TideQuery`); a `labels` entry `a,b` means a or b."""
+
+    orgs: tuple[str, ...] = ()
+    repos: tuple[str, ...] = ()
+    excluded_repos: tuple[str, ...] = ()
+    labels: tuple[str, ...] = ()
+    missing_labels: tuple[str, ...] = ()
+    author: str = ""
+    excluded_branches: tuple[str, ...] = ()
+    included_branches: tuple[str, ...] = ()
+    milestone: str = ""
+    review_approved_required: bool = False
+
+    def for_repo(self, org: str, repo: str) -> bool:
+        """Prow's `ForRepo`: the org is included and the repo not excluded, or listed."""
+        full = f"{org}/{repo}"
+        if org in self.orgs and full not in self.excluded_repos:
+            return True
+        return full in self.repos
+
+    def for_branch(self, branch: str) -> bool:
+        if branch in self.excluded_branches:
+            return False
+        return not self.included_branches or branch in self.included_branches
+
+
+@dataclass(frozen=True, slots=True)
+class ContextPolicy:
+    """Prow's merged `context_options` for one branch."""
+
+    required: tuple[str, ...] = ()
+    required_if_present: tuple[str, ...] = ()
+    optional: tuple[str, ...] = ()
+    optional_regex: tuple[str, ...] = ()
+    skip_unknown: bool = False
+    from_branch_protection: bool = False
+
+    def is_optional(self, name: str) -> bool:
+        """Prow's `IsOptional`, in Prow's order."""
+        if name in self.optional:
+            return True
+        if any(_regex(p).search(name) for p in self.optional_regex):
+            return True
+        if name in self.required or name in self.required_if_present:
+            return False
+        return self.skip_unknown
+
+    def missing_required(self, present: set[str] | frozenset[str]) -> tuple[str, ...]:
+        return tuple(c for c in self.required if c not in present)
+
+    def with_required(self, extra: tuple[str, ...]) -> ContextPolicy:
+        """This policy with more required contexts (branch protection's, for instance)."""
+        merged = tuple(sorted(set(self.required) | set(extra)))
+        return ContextPolicy(
+            required=merged,
+            required_if_present=self.required_if_present,
+            optional=self.optional,
+            optional_regex=self.optional_regex,
+            skip_unknown=self.skip_unknown,
+            from_branch_protection=self.from_branch_protection,
+        )
+
+
+@lru_cache(maxsize=512)
+def _regex(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
+
+class BlocksPolicy(StrEnum):
+    """How GitHub's `mergeStateStatus == BLOCKED` is treated (Prow's values)."""
+
+    IGNORE = "ignore"
+    PERMIT = "permit"
+    BLOCK = "block"
+
+
+class FailureStrategy(StrEnum):
+    BISECT = "bisect"
+    TIDE = "tide"
+
+
+@dataclass(frozen=True, slots=True)
+class MergeLabels:
+    squash: str = ""
+    rebase: str = ""
+    merge: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CommitTemplate:
+    """Go text/template sources for the merge commit title and body ("" = GitHub's default)."""
+
+    title: str = ""
+    body: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class QueueOptions:
+    """This project's extensions beyond Prow's Tide (the `queue:` section)."""
+
+    staging_prefix: str = "tide/"
+    batch_failure_strategy: FailureStrategy = FailureStrategy.BISECT
+    bisect_parallel: bool = False
+    single_retries: int = 1
+    batch_retries: int = 0
+    flaky_contexts: tuple[str, ...] = ()
+    flaky_retries: int = 2
+    context_start_timeout: float = 1800.0
+    run_timeout: float = 4 * 3600.0
+    retest_label: str = "tide/retest"
+    retest_comment: str = "/tide retest"
+    fast_forward: bool = False
+    merge_pause: float = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class BranchPolicy:
+    """Everything the decisions need to know about one org/repo/branch."""
+
+    org: str
+    repo: str
+    branch: str
+    queries: tuple[Query, ...] = ()
+    context_policy: ContextPolicy = field(default_factory=ContextPolicy)
+    merge_method: MergeMethod = MergeMethod.MERGE
+    merge_labels: MergeLabels = field(default_factory=MergeLabels)
+    blocks_policy: BlocksPolicy = BlocksPolicy.PERMIT
+    batch_size_limit: int = 0
+    prioritize_existing_batches: bool = True
+    priority: tuple[tuple[str, ...], ...] = ()
+    display_all_queries: bool = False
+    status_context: str = "tide"
+    target_url: str = ""
+    pr_status_base_url: str = ""
+    commit_template: CommitTemplate | None = None
+    queue: QueueOptions = field(default_factory=QueueOptions)
