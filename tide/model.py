@@ -157,6 +157,7 @@ class StagingRun:
     commit_sha: str
     created_at: datetime
     contexts: tuple[Context, ...] = ()
+    attempt: int = 1
 
     @property
     def numbers(self) -> tuple[int, ...]:

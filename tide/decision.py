@@ -1,0 +1,77 @@
+"""What the planner is given about one pool, and what it decides (plain data)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from tide.model import Blocker, PullRequest, StagedPR, StagingRun
+from tide.policy import BranchPolicy
+from tide.staging import RunResult
+
+
+class Action(StrEnum):
+    WAIT = "WAIT"
+    TRIGGER = "TRIGGER"
+    TRIGGER_BATCH = "TRIGGER_BATCH"
+    MERGE = "MERGE"
+    MERGE_BATCH = "MERGE_BATCH"
+    BLOCKED = "BLOCKED"
+
+
+@dataclass(frozen=True, slots=True)
+class PoolState:
+    """One pool as a sync saw it: the planner's only input."""
+
+    org: str
+    repo: str
+    branch: str
+    base_sha: str
+    policy: BranchPolicy
+    now: datetime
+    eligible: tuple[PullRequest, ...] = ()
+    # Heads already found to break the build (their `tide` status records it).
+    broken: frozenset[StagedPR] = frozenset()
+    # Eligible PRs whose head contains the base commit: their own checks tested what lands.
+    up_to_date: frozenset[int] = frozenset()
+    runs: tuple[RunResult, ...] = ()
+    blockers: tuple[Blocker, ...] = ()
+
+    @property
+    def key(self) -> str:
+        return f"{self.org}/{self.repo}:{self.branch}"
+
+
+@dataclass(frozen=True, slots=True)
+class Trigger:
+    """A staging run to start: these PRs, in this order, on the pool's base."""
+
+    prs: tuple[PullRequest, ...]
+    attempt: int
+    why: str
+
+
+@dataclass(frozen=True, slots=True)
+class Culprit:
+    """A PR whose failures prove it breaks the build at its current head."""
+
+    pr: PullRequest
+    evidence: RunResult
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """Exactly one action for a pool, with its reason, plus housekeeping."""
+
+    action: Action
+    reason: str
+    prs: tuple[PullRequest, ...] = ()
+    merge_run: StagingRun | None = None  # the passed run being landed; None for a direct merge
+    triggers: tuple[Trigger, ...] = ()
+    culprits: tuple[Culprit, ...] = ()
+    obsolete: tuple[StagingRun, ...] = ()  # staging branches nobody needs any more
+
+    @property
+    def numbers(self) -> tuple[int, ...]:
+        return tuple(pr.number for pr in self.prs)

@@ -1,0 +1,26 @@
+"""Given one pool, what to do next: merge, trigger, wait or stay blocked (pure).
+
+Rules every strategy keeps: a PR is merged only on a passed run of exactly the current
+base plus exactly its tested heads, or when its own head already contains the base and
+its checks pass; one action per pool per sync; blocker issues stop everything.
+"""
+
+from __future__ import annotations
+
+from tide.decision import Action, Decision, PoolState
+from tide.runbook import read_runs
+from tide.strategies import strategy_for
+
+
+def decide(pool: PoolState) -> Decision:
+    """The pool's one action this sync, by the configured strategy."""
+    book = read_runs(pool)
+    if pool.blockers:
+        numbers = ", ".join(f"#{b.number}" for b in sorted(pool.blockers, key=lambda b: b.number))
+        return Decision(
+            Action.BLOCKED,
+            f"merging is blocked by issue {numbers}",
+            culprits=book.culprits,
+            obsolete=book.obsolete,
+        )
+    return strategy_for(pool.policy)(pool, book)
