@@ -152,7 +152,7 @@ def requirement_diff(
         )
     if query.author and _norm_author(pr.author) != _norm_author(query.author):
         weight += 1000
-        reasons.append(Reason(Code.AUTHOR, f"Must be by author {query.author}."))
+        reasons.append(Reason(Code.AUTHOR, f"Must be by author {_norm_author(query.author)}."))
     if query.milestone and pr.milestone != query.milestone:
         weight += 100
         reasons.append(Reason(Code.MILESTONE, f"Must be in milestone {query.milestone}."))

@@ -71,7 +71,11 @@ def read_runs(pool: PoolState) -> RunBook:
             obsolete.append(run)
     book = RunBook(heads, tuple(passed), tuple(pending), tuple(failed), (), tuple(obsolete))
     culprits: list[Culprit] = []
+    # A pass on exactly the current base outweighs failures elsewhere: that test is what lands.
+    proven = {p.number for r in passed for p in r.run.prs}
     for pr in pool.eligible:
+        if pr.number in proven:
+            continue
         failures = book.single_failures(pr)
         if failures and len(failures) > allowed_single_failures(pool, failures):
             latest = max(failures, key=lambda r: r.run.created_at)

@@ -1,0 +1,116 @@
+"""Safety of the planner over random queues (hypothesis): the base branch only ever
+holds combinations that pass CI, nothing ineligible merges, and good PRs all land."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from planner_world import T0, make_policy, make_pr, make_run, world_of
+
+from tide.decision import Action, PoolState
+from tide.planner import decide
+from tide.policy import FailureStrategy
+from tide.staging import Outcome
+
+
+@st.composite
+def queues(draw: st.DrawFn):
+    count = draw(st.integers(min_value=1, max_value=12))
+    numbers = list(range(1, count + 1))
+    bad = draw(st.sets(st.sampled_from(numbers), max_size=3))
+    pairs = set()
+    if count >= 2:
+        for _ in range(draw(st.integers(0, 2))):
+            a, b = draw(st.lists(st.sampled_from(numbers), min_size=2, max_size=2, unique=True))
+            pairs.add(frozenset({a, b}))
+    strategy = draw(st.sampled_from([FailureStrategy.BISECT, FailureStrategy.TIDE]))
+    parallel = strategy == FailureStrategy.BISECT and draw(st.booleans())
+    limit = draw(st.sampled_from([-1, 0, 2, 5]))
+    retries = draw(st.integers(0, 2))
+    policy = make_policy(
+        batch_size_limit=limit, strategy=strategy, parallel=parallel, single_retries=retries
+    )
+    world = world_of(count, bad=set(bad), pairs=pairs, policy=policy)
+    if strategy == FailureStrategy.BISECT:
+        flaky_sets = draw(st.sets(st.tuples(*[st.sampled_from(numbers)]), max_size=2))
+        world.flaky |= {tuple(sorted(set(s))) for s in flaky_sets}
+    return world
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(queues())
+def test_base_branch_only_ever_holds_combinations_that_pass(world):
+    world.run_until_idle()
+    assert all(world.passes(state) for state in world.base_history)
+    assert not set(world.merged) & world.bad
+    in_pairs = set().union(*world.pairs) if world.pairs else set()
+    clean = set(range(1, len(world.merged) + len(world.prs) + 1)) - world.bad - in_pairs
+    if (
+        world.policy.queue.single_retries >= 1
+        or world.policy.queue.batch_failure_strategy == FailureStrategy.TIDE
+    ):
+        # Every PR that breaks nothing lands (a single flake is retried away).
+        assert clean <= set(world.merged)
+    for pair in world.pairs:
+        assert not pair <= set(world.merged)
+
+
+@st.composite
+def pools(draw: st.DrawFn):
+    numbers = draw(st.lists(st.integers(1, 30), min_size=0, max_size=8, unique=True))
+    prs = [make_pr(n) for n in numbers]
+    eligible = [pr for pr in prs if draw(st.booleans())]
+    base = draw(st.sampled_from(["a" * 40, "b" * 40]))
+    runs = []
+    for i in range(draw(st.integers(0, 4))):
+        members = (
+            draw(st.lists(st.sampled_from(prs), min_size=1, max_size=4, unique=True)) if prs else []
+        )
+        if not members:
+            continue
+        run_base = draw(st.sampled_from(["a" * 40, "b" * 40]))
+        outcome = draw(st.sampled_from(list(Outcome)))
+        runs.append(make_run(members, run_base, outcome, created=T0 + timedelta(minutes=i)))
+    up_to_date = frozenset(pr.number for pr in eligible if draw(st.booleans()))
+    strategy = draw(st.sampled_from(list(FailureStrategy)))
+    return PoolState(
+        org="org",
+        repo="repo",
+        branch="main",
+        base_sha=base,
+        policy=make_policy(strategy=strategy, batch_size_limit=draw(st.sampled_from([-1, 0, 3]))),
+        now=T0 + timedelta(hours=1),
+        eligible=tuple(eligible),
+        up_to_date=up_to_date,
+        runs=tuple(runs),
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(pools())
+def test_a_merge_only_lands_exactly_what_was_tested(pool):
+    d = decide(pool)
+    eligible = {pr.number: pr for pr in pool.eligible}
+    culprits = {c.pr.number for c in d.culprits}
+    for pr in d.prs:
+        assert eligible.get(pr.number) == pr
+        assert pr.number not in culprits
+    if d.action in (Action.MERGE, Action.MERGE_BATCH):
+        if d.merge_run is None:
+            assert d.action == Action.MERGE and len(d.prs) == 1
+            assert d.prs[0].number in pool.up_to_date
+        else:
+            result = next(r for r in pool.runs if r.run == d.merge_run)
+            assert result.outcome == Outcome.SUCCESS
+            assert d.merge_run.base_sha == pool.base_sha
+            assert tuple((p.number, p.head_sha) for p in d.prs) == tuple(
+                (p.number, p.head_sha) for p in d.merge_run.prs
+            )
+    else:
+        assert d.merge_run is None
+    if d.merge_run is not None:
+        assert d.merge_run not in d.obsolete
+    tested = {pr.number for t in d.triggers for pr in t.prs}
+    assert tested <= set(eligible) - culprits

@@ -1,0 +1,33 @@
+"""Loading and validating config.yaml, and resolving it into per-branch policies."""
+
+from __future__ import annotations
+
+from tide.config.context_options import ContextOptions
+from tide.config.load import load_config, parse_config
+from tide.config.problems import ConfigError, Problem
+from tide.config.root import Config
+from tide.config.sections import (
+    AppSettings,
+    GitHubSettings,
+    HistorySettings,
+    LogSettings,
+    QueueSettings,
+    ServerSettings,
+)
+from tide.config.tide_section import TideSection
+
+__all__ = [
+    "AppSettings",
+    "Config",
+    "ConfigError",
+    "ContextOptions",
+    "GitHubSettings",
+    "HistorySettings",
+    "LogSettings",
+    "Problem",
+    "QueueSettings",
+    "ServerSettings",
+    "TideSection",
+    "load_config",
+    "parse_config",
+]

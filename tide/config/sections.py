@@ -1,0 +1,150 @@
+"""This project's own config sections: `github`, `queue`, `server`, `history` and `log`.
+
+Prow's `tide:` section lives in `tide_section.py`; defaults of `queue:` come from `QueueOptions`.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field, field_validator, model_validator
+
+from tide.config.base import StrictModel
+from tide.config.duration import Duration
+from tide.config.problems import Issue, reject
+from tide.config.scopes import scope_key_issues, scoped_value
+from tide.policy import FailureStrategy, QueueOptions
+
+DEFAULT_TOKEN_ENV = "GITHUB_TOKEN"
+_TOKEN_SOURCES = ("token_env", "token_file", "app")
+_QUEUE_DEFAULTS = QueueOptions()
+_REF_FORBIDDEN = set(" ~^:?*[\\")
+
+
+def _check_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f'"{value}" is not an http(s) URL')
+    return value.rstrip("/")
+
+
+class AppSettings(StrictModel):
+    """GitHub App credentials; the App token flow itself lives in `tide.github`."""
+
+    app_id: int = Field(gt=0)
+    private_key_file: str = Field(min_length=1)
+    installation_id: int | None = Field(default=None, gt=0)
+
+
+class GitHubSettings(StrictModel):
+    """Where GitHub is and how to authenticate: exactly one of token_env, token_file and app."""
+
+    graphql_url: str = "https://api.github.com/graphql"
+    api_url: str = "https://api.github.com"
+    token_env: str | None = None
+    token_file: str | None = None
+    app: AppSettings | None = None
+
+    @field_validator("graphql_url", "api_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        return _check_url(value)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_token_source(cls, data: object) -> object:
+        if not isinstance(data, dict):
+            return data
+        chosen = [key for key in data if key in _TOKEN_SOURCES]
+        if not chosen:
+            return {**data, "token_env": DEFAULT_TOKEN_ENV}
+        if len(chosen) > 1:
+            # Checked on the raw mapping so the problem points at the later key in the file.
+            message = f"{chosen[0]} is already set; use only one of token_env, token_file, app"
+            reject([Issue((key,), message) for key in chosen[1:]])
+        return data
+
+    @model_validator(mode="after")
+    def _names_not_empty(self) -> GitHubSettings:
+        issues = []
+        if self.token_env == "":
+            issues.append(Issue(("token_env",), "must name an environment variable"))
+        if self.token_file == "":
+            issues.append(Issue(("token_file",), "must name a file"))
+        if issues:
+            reject(issues)
+        return self
+
+
+class QueueSettings(StrictModel):
+    """Extensions beyond Prow (`queue:`), named as the fields of `tide.policy.QueueOptions`."""
+
+    staging_prefix: str = _QUEUE_DEFAULTS.staging_prefix
+    batch_failure_strategy: Literal["bisect", "tide"] = _QUEUE_DEFAULTS.batch_failure_strategy.value
+    bisect_parallel: bool = _QUEUE_DEFAULTS.bisect_parallel
+    single_retries: int = Field(default=_QUEUE_DEFAULTS.single_retries, ge=0)
+    batch_retries: int = Field(default=_QUEUE_DEFAULTS.batch_retries, ge=0)
+    flaky_contexts: list[str] = Field(default_factory=lambda: list(_QUEUE_DEFAULTS.flaky_contexts))
+    flaky_retries: int = Field(default=_QUEUE_DEFAULTS.flaky_retries, ge=0)
+    context_start_timeout: Duration = _QUEUE_DEFAULTS.context_start_timeout
+    run_timeout: Duration = _QUEUE_DEFAULTS.run_timeout
+    retest_label: str = _QUEUE_DEFAULTS.retest_label
+    retest_comment: str = _QUEUE_DEFAULTS.retest_comment
+    fast_forward: dict[str, bool] = Field(default_factory=dict)
+    merge_pause: Duration = _QUEUE_DEFAULTS.merge_pause
+
+    @field_validator("staging_prefix")
+    @classmethod
+    def _valid_ref_prefix(cls, value: str) -> str:
+        if not value or value.startswith("/") or ".." in value or "//" in value:
+            raise ValueError(f'"{value}" cannot start a branch name; use something like "tide/"')
+        if _REF_FORBIDDEN & set(value) or any(ord(c) < 32 for c in value):
+            raise ValueError(f'"{value}" has characters git does not allow in a branch name')
+        return value
+
+    @field_validator("fast_forward")
+    @classmethod
+    def _fast_forward_keys(cls, value: dict[str, bool]) -> dict[str, bool]:
+        issues = scope_key_issues(value)
+        if issues:
+            reject(issues)
+        return value
+
+    def options_for(self, org: str, repo: str) -> QueueOptions:
+        return QueueOptions(
+            staging_prefix=self.staging_prefix,
+            batch_failure_strategy=FailureStrategy(self.batch_failure_strategy),
+            bisect_parallel=self.bisect_parallel,
+            single_retries=self.single_retries,
+            batch_retries=self.batch_retries,
+            flaky_contexts=tuple(self.flaky_contexts),
+            flaky_retries=self.flaky_retries,
+            context_start_timeout=self.context_start_timeout,
+            run_timeout=self.run_timeout,
+            retest_label=self.retest_label,
+            retest_comment=self.retest_comment,
+            fast_forward=scoped_value(self.fast_forward, org, repo, _QUEUE_DEFAULTS.fast_forward),
+            merge_pause=self.merge_pause,
+        )
+
+
+class ServerSettings(StrictModel):
+    """The HTTP status API, metrics and dashboard."""
+
+    enabled: bool = True
+    address: str = "127.0.0.1"
+    port: int = Field(default=8888, ge=0, le=65535)
+
+
+class HistorySettings(StrictModel):
+    """Where the record of actions taken is kept across restarts."""
+
+    path: str = Field(default="var/history.json", min_length=1)
+
+
+class LogSettings(StrictModel):
+    """structlog output: `auto` is console on a terminal, JSON otherwise."""
+
+    level: Literal["debug", "info", "warning", "error"] = "info"
+    format: Literal["auto", "json", "console"] = "auto"
