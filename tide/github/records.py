@@ -1,0 +1,60 @@
+"""Typed results of GitHub reads that `tide.model` does not hold: staging refs as GitHub shows
+them, a repository's settings and staging refs, a PR's REST state, a search's outcome.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Generic, TypeVar
+
+from tide.github.errors import GitHubError
+from tide.model import Context, Mergeable, RepoSettings
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class StagingRef:
+    """A staging branch's head commit; the lead decodes `message` into a `StagingRun`.
+
+    `name` is the branch name (`tide/main/...`), not the `refs/heads/` form.
+    """
+
+    name: str
+    commit_sha: str
+    message: str
+    committed_at: datetime | None
+    contexts: tuple[Context, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RepositoryState:
+    org: str
+    repo: str
+    settings: RepoSettings
+    viewer_permission: str | None
+    staging_refs: tuple[StagingRef, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PullState:
+    """`GET /pulls/{n}`: what a caller re-reads after an uncertain merge."""
+
+    number: int
+    state: str  # "open" or "closed"
+    merged: bool
+    head_sha: str
+    base_ref: str
+    mergeable: Mergeable
+    mergeable_state: str
+    merge_commit_sha: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult(Generic[T]):
+    """Everything found, plus the error that stopped the search early (Tide keeps partials)."""
+
+    items: tuple[T, ...]
+    error: GitHubError | None = None
+    truncated: bool = False  # some window held more than GitHub lets one query reach
