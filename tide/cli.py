@@ -1,0 +1,88 @@
+"""The `tide` command: run the daemon, check a config, or watch the demo."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from tide.config import Config, ConfigError, load_config
+
+DEFAULT_CONFIG = "config.yaml"
+
+
+def _config_path(arg: str | None) -> Path:
+    return Path(arg or os.environ.get("TIDE_CONFIG") or DEFAULT_CONFIG)
+
+
+def _load(arg: str | None) -> tuple[Config | None, Path]:
+    path = _config_path(arg)
+    try:
+        return load_config(path), path
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return None, path
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    config, path = _load(args.config)
+    if config is None:
+        return 2
+    pools = len(config.queries)
+    print(f"{path}: OK ({pools} quer{'y' if pools == 1 else 'ies'})")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from tide.service import run_service
+
+    config, path = _load(args.config)
+    if config is None:
+        return 2
+    return asyncio.run(run_service(config, path, once=args.once, dry_run=args.dry_run))
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from tide.demo import run_demo
+
+    return asyncio.run(run_demo(forever=args.forever, seed=args.seed, speed=args.speed))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tide", description="A merge queue for GitHub.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run the merge queue daemon")
+    run.add_argument("--config", help="config file (default: $TIDE_CONFIG or ./config.yaml)")
+    run.add_argument("--once", action="store_true", help="one full sync, then exit")
+    run.add_argument("--dry-run", action="store_true", help="decide and log; change nothing")
+    run.set_defaults(func=cmd_run)
+
+    check = sub.add_parser("check-config", help="validate a config file")
+    check.add_argument("--config", help="config file (default: $TIDE_CONFIG or ./config.yaml)")
+    check.set_defaults(func=cmd_check_config)
+
+    demo = sub.add_parser("demo", help="run the queue against the built-in GitHub simulator")
+    demo.add_argument("--forever", action="store_true", help="keep running after the queue drains")
+    demo.add_argument("--seed", type=int, default=0, help="seed of the sample world")
+    demo.add_argument(
+        "--speed", type=float, default=1.0, help="CI speed factor (2 = twice as fast)"
+    )
+    demo.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

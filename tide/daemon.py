@@ -1,0 +1,233 @@
+"""The long-running service: the sync and status schedules, hot reload, clean shutdown.
+
+apscheduler's AsyncIOScheduler fires the jobs; a lock keeps a sync and a status pass
+from ever overlapping. On SIGTERM or Ctrl-C the scheduler pauses, the running sync
+finishes the merge in flight (it takes no new action once stopping), history is
+flushed, and the process exits 0; a second signal exits at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import os
+import signal
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import structlog
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from tide.clock import Clock, RealClock
+from tide.config import Config, ConfigError, load_config
+from tide.executor import Executor
+from tide.github.client import GitHub
+from tide.history import History
+from tide.statuses import StatusPass, StatusUpdater
+from tide.sync import Syncer, SyncReport
+
+log = structlog.get_logger()
+
+SHUTDOWN_GRACE = 120.0  # seconds a running sync may take to finish its merge
+
+
+class ConfigHolder:
+    """The config in force, reloaded when its file changes; a bad edit keeps the old one."""
+
+    def __init__(self, config: Config, path: Path | None = None) -> None:
+        self.config = config
+        self.path = path
+        self._digest = self._read_digest()
+        self.last_error: list[str] = []
+
+    def _read_digest(self) -> str:
+        if self.path is None:
+            return ""
+        try:
+            return hashlib.sha256(self.path.read_bytes()).hexdigest()
+        except OSError:
+            return ""
+
+    def refresh(self) -> bool:
+        """Reload if the file changed; True when a new config took effect."""
+        if self.path is None:
+            return False
+        digest = self._read_digest()
+        if not digest or digest == self._digest:
+            return False
+        self._digest = digest
+        try:
+            config = load_config(self.path)
+        except ConfigError as exc:
+            self.last_error = [str(p) for p in exc.problems]
+            for problem in self.last_error:
+                log.error("config_invalid", problem=problem, keeping="the last good config")
+            return False
+        self.config = config
+        self.last_error = []
+        log.info("config_reloaded", path=str(self.path))
+        return True
+
+
+@dataclass
+class Schedule:
+    sync_period: float
+    status_period: float
+
+
+class Daemon:
+    """One tide instance: owns the sync, the status updater and the schedule."""
+
+    def __init__(
+        self,
+        holder: ConfigHolder,
+        gh: GitHub,
+        *,
+        clock: Clock | None = None,
+        dry_run: bool = False,
+        history: History | None = None,
+    ) -> None:
+        self.holder = holder
+        self.gh = gh
+        self.clock = clock or RealClock()
+        self.history = history or History()
+        self.executor = Executor(gh, self.clock, dry_run=dry_run)
+        self.syncer = Syncer(gh, self.clock, self.executor, self.history)
+        self.statuses = StatusUpdater(gh, self.clock, dry_run=dry_run)
+        self.lock = asyncio.Lock()
+        self.last_report: SyncReport | None = None
+        self.last_status: StatusPass | None = None
+        self.not_before: datetime | None = None
+        self._stop = asyncio.Event()
+        self._scheduler: AsyncIOScheduler | None = None
+        self._signals = 0
+
+    @property
+    def config(self) -> Config:
+        return self.holder.config
+
+    # -- one pass of each job ----------------------------------------------------------------
+
+    async def sync_once(self) -> SyncReport:
+        async with self.lock:
+            if self.holder.refresh():
+                self.statuses.force_full_pass()
+                self._reschedule()
+            report = await self.syncer.sync(self.config)
+            self.last_report = report
+        self._pace(report)
+        return report
+
+    async def statuses_once(self) -> StatusPass:
+        async with self.lock:
+            result = await self.statuses.update(self.config, self.last_report)
+            self.last_status = result
+            return result
+
+    def _pace(self, report: SyncReport) -> None:
+        """Slow down before the GraphQL budget runs dry."""
+        period = self.config.sync_period
+        now = self.clock.now()
+        delay = self.gh.budget.next_sync_delay(now, period)
+        if delay > period * 1.01:
+            self.not_before = now + timedelta(seconds=delay)
+            log.warning(
+                "slowing_down",
+                next_sync_in=round(delay),
+                rate_remaining=self.gh.budget.remaining,
+                resets_at=str(self.gh.budget.reset_at),
+            )
+        else:
+            self.not_before = None
+
+    # -- the service -------------------------------------------------------------------------
+
+    async def _sync_job(self) -> None:
+        if self._stop.is_set():
+            return
+        if self.not_before is not None and self.clock.now() < self.not_before:
+            return
+        try:
+            await self.sync_once()
+        except Exception:  # one bad sync must not end the service
+            log.exception("sync_crashed")
+
+    async def _status_job(self) -> None:
+        if self._stop.is_set():
+            return
+        try:
+            await self.statuses_once()
+        except Exception:
+            log.exception("status_pass_crashed")
+
+    def _schedule(self) -> Schedule:
+        return Schedule(self.config.sync_period, self.config.status_update_period)
+
+    def _reschedule(self) -> None:
+        if self._scheduler is None:
+            return
+        sched = self._schedule()
+        self._scheduler.reschedule_job("sync", trigger=IntervalTrigger(seconds=sched.sync_period))
+        self._scheduler.reschedule_job(
+            "statuses", trigger=IntervalTrigger(seconds=sched.status_period)
+        )
+
+    def request_stop(self) -> None:
+        self._signals += 1
+        if self._signals > 1:
+            log.warning("second_signal", action="exiting at once")
+            os._exit(130)
+        log.info("stopping", action="finishing the merge in flight")
+        self._stop.set()
+        self.syncer.stopping.set()
+
+    async def run(self, *, install_signals: bool = True) -> int:
+        loop = asyncio.get_running_loop()
+        if install_signals:
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(sig, self.request_stop)
+        sched = self._schedule()
+        scheduler = AsyncIOScheduler(event_loop=loop, timezone=UTC)
+        now = datetime.now(UTC)
+        scheduler.add_job(
+            self._sync_job,
+            IntervalTrigger(seconds=sched.sync_period),
+            id="sync",
+            max_instances=1,
+            coalesce=True,
+            next_run_time=now,
+        )
+        scheduler.add_job(
+            self._status_job,
+            IntervalTrigger(seconds=sched.status_period),
+            id="statuses",
+            max_instances=1,
+            coalesce=True,
+            next_run_time=now + timedelta(seconds=min(2.0, sched.status_period)),
+        )
+        self._scheduler = scheduler
+        scheduler.start()
+        log.info("started", sync_period=sched.sync_period, status_period=sched.status_period)
+        try:
+            await self._stop.wait()
+        finally:
+            scheduler.pause()
+            # apscheduler cannot wait for a running coroutine job: wait on our own lock.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.lock.acquire(), timeout=SHUTDOWN_GRACE)
+            scheduler.shutdown(wait=False)
+            self._scheduler = None
+            self.history.flush()
+            if install_signals:
+                for sig in (signal.SIGTERM, signal.SIGINT):
+                    loop.remove_signal_handler(sig)
+            log.info("stopped")
+        return 0
+
+    def stop(self) -> None:
+        """Ask a running `run()` to finish (tests, the demo)."""
+        self._stop.set()
+        self.syncer.stopping.set()

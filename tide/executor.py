@@ -1,0 +1,416 @@
+"""Carrying out a pool's decision on GitHub: staging runs, merges, culprits, clean-up.
+
+Safety lives here as much as in the planner: before every merge the base branch is
+re-read and must still be the commit that was tested (or the one our previous merge
+produced), every merge is pinned to the tested head SHA, and a batch stops at its first
+failed merge, since the PRs after it were tested on top of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import structlog
+
+from tide.clock import Clock
+from tide.criteria import BROKEN_PREFIX, Verdict, status_context_of
+from tide.decision import Action, Culprit, Decision, PoolState, Trigger
+from tide.github.client import GitHub
+from tide.github.errors import (
+    BaseModified,
+    GitHubError,
+    HeadModified,
+    MergeCommitsForbidden,
+    MergeConflict,
+    NotFastForward,
+    RefExists,
+    Unauthorized,
+    Unmergeable,
+    WriteUncertain,
+)
+from tide.model import PullRequest, StagedPR, StagingRun
+from tide.policy import BranchPolicy
+from tide.staging import commit_message, run_id, scratch_ref, staging_ref
+from tide.status import target_url, truncate_description
+from tide.template import TemplateError, parse_template, pull_request_fields
+
+log = structlog.get_logger()
+
+BASE_MODIFIED_RETRIES = (4.0, 8.0)  # Tide's back-off for "Base branch was modified"
+BROKEN_MARK = "<!-- tide:broke-the-build {sha} -->"
+
+
+@dataclass
+class Execution:
+    """What acting on one decision did."""
+
+    merged: list[PullRequest] = field(default_factory=list)
+    triggered: list[StagingRun] = field(default_factory=list)
+    dropped: list[str] = field(default_factory=list)  # PRs left out of a run, with why
+    errors: list[str] = field(default_factory=list)  # user-facing, per PR
+    operator_error: str = ""  # the pool needs an admin (permissions, repo settings)
+
+    @property
+    def err(self) -> str:
+        return "; ".join([*self.errors, *([self.operator_error] if self.operator_error else [])])
+
+
+class Executor:
+    """Performs decisions through a `GitHub` client; with `dry_run` it only logs them."""
+
+    def __init__(self, gh: GitHub, clock: Clock, *, dry_run: bool = False) -> None:
+        self.gh = gh
+        self.clock = clock
+        self.dry_run = dry_run
+        self._commented: set[tuple[str, str]] = set()
+
+    async def execute(
+        self, pool: PoolState, decision: Decision, verdicts: Mapping[int, Verdict]
+    ) -> Execution:
+        out = Execution()
+        for culprit in decision.culprits:
+            await self._mark_broken(pool, culprit)
+        await self._delete(pool, decision.obsolete)
+        if decision.action in (Action.MERGE, Action.MERGE_BATCH):
+            await self._merge(pool, decision, verdicts, out)
+        for trigger in decision.triggers:
+            await self._trigger(pool, trigger, out)
+        return out
+
+    # -- staging runs ------------------------------------------------------------------------
+
+    async def _trigger(self, pool: PoolState, trigger: Trigger, out: Execution) -> None:
+        org, repo, branch, base = pool.org, pool.repo, pool.branch, pool.base_sha
+        staged = [StagedPR(pr.number, pr.head_sha) for pr in trigger.prs]
+        rid = run_id(org, repo, branch, base, staged, trigger.attempt)
+        prefix = pool.policy.queue.staging_prefix
+        scratch, target = scratch_ref(prefix, rid), staging_ref(prefix, branch, rid)
+        numbers = [pr.number for pr in trigger.prs]
+        if self.dry_run:
+            log.info(
+                "dry_run",
+                would="start staging run",
+                pool=pool.key,
+                ref=target,
+                prs=numbers,
+                base=base,
+            )
+            return
+        await self._point(org, repo, scratch, base)
+        merged: list[StagedPR] = []
+        head = base
+        try:
+            for pr in trigger.prs:
+                candidate = [*merged, StagedPR(pr.number, pr.head_sha)]
+                message = commit_message(org, repo, branch, base, candidate, trigger.attempt)
+                try:
+                    sha = await self.gh.rest.merge_branches(
+                        org, repo, scratch, pr.head_sha, message
+                    )
+                except MergeConflict:
+                    with_ = ", ".join(f"#{p.number}" for p in merged) or f"base {base[:7]}"
+                    out.dropped.append(f"#{pr.number}: conflicts with {with_}")
+                    log.info("staging_conflict", pool=pool.key, pr=pr.number, conflicts_with=with_)
+                    continue
+                if sha is None:
+                    out.dropped.append(f"#{pr.number}: its head is already contained")
+                    continue
+                merged = candidate
+                head = sha
+            if not merged:
+                log.info("staging_empty", pool=pool.key, prs=numbers, dropped=out.dropped)
+                return
+            await self._point(org, repo, target, head)
+        finally:
+            await self.gh.rest.delete_ref(org, repo, f"heads/{scratch}")
+        run = StagingRun(
+            org,
+            repo,
+            branch,
+            target,
+            base,
+            tuple(merged),
+            head,
+            self.clock.now(),
+            attempt=trigger.attempt,
+        )
+        out.triggered.append(run)
+        log.info(
+            "staging_started",
+            pool=pool.key,
+            ref=target,
+            prs=[p.number for p in merged],
+            base=base,
+            commit=head,
+            why=trigger.why,
+        )
+
+    async def _point(self, org: str, repo: str, branch: str, sha: str) -> None:
+        """Create `branch` at `sha`, or move it there if a stale one is in the way."""
+        try:
+            await self.gh.rest.create_ref(org, repo, f"refs/heads/{branch}", sha)
+        except RefExists:
+            await self.gh.rest.update_ref(org, repo, f"heads/{branch}", sha, force=True)
+
+    async def _delete(self, pool: PoolState, runs: Sequence[StagingRun]) -> None:
+        for run in runs:
+            if self.dry_run:
+                log.info("dry_run", would="delete staging branch", pool=pool.key, ref=run.ref)
+                continue
+            try:
+                await self.gh.rest.delete_ref(run.org, run.repo, f"heads/{run.ref}")
+                log.info("staging_deleted", pool=pool.key, ref=run.ref)
+            except GitHubError as exc:
+                log.warning("staging_delete_failed", pool=pool.key, ref=run.ref, error=str(exc))
+
+    # -- merging -----------------------------------------------------------------------------
+
+    async def _merge(
+        self, pool: PoolState, decision: Decision, verdicts: Mapping[int, Verdict], out: Execution
+    ) -> None:
+        run = decision.merge_run
+        expected = run.base_sha if run else pool.base_sha
+        numbers = list(decision.numbers)
+        if self.dry_run:
+            log.info("dry_run", would="merge", pool=pool.key, prs=numbers, base=expected)
+            return
+        fast = run is not None and pool.policy.queue.fast_forward
+        if fast and await self._fast_forward(pool, run, decision.prs, out):
+            return
+        for i, pr in enumerate(decision.prs):
+            current = await self.gh.rest.get_ref(pool.org, pool.repo, f"heads/{pool.branch}")
+            if current != expected:
+                out.errors.append(
+                    f"#{pr.number}: base branch moved from {expected[:7]} to "
+                    f"{(current or '?')[:7]} since the test; not merging"
+                )
+                log.warning(
+                    "merge_skipped_base_moved",
+                    pool=pool.key,
+                    pr=pr.number,
+                    expected=expected,
+                    found=current,
+                )
+                return
+            await self._mark_in_pool(pool.policy, pr)
+            sha = await self._merge_one(pool, pr, verdicts.get(pr.number), expected, out)
+            if sha is None:
+                if len(decision.prs) > 1 and i + 1 < len(decision.prs):
+                    rest = ", ".join(f"#{p.number}" for p in decision.prs[i + 1 :])
+                    log.info("batch_stopped", pool=pool.key, at=pr.number, not_merged=rest)
+                return
+            out.merged.append(pr)
+            expected = sha
+            if i + 1 < len(decision.prs):
+                await self.clock.sleep(pool.policy.queue.merge_pause)
+
+    async def _merge_one(
+        self,
+        pool: PoolState,
+        pr: PullRequest,
+        verdict: Verdict | None,
+        expected: str,
+        out: Execution,
+    ) -> str | None:
+        """Merge one PR pinned to its head; the new base SHA, or None when it did not merge."""
+        method = (verdict.method if verdict else None) or pool.policy.merge_method
+        title, message = self._commit_text(pool.policy, pr)
+        delays = list(BASE_MODIFIED_RETRIES)
+        while True:
+            try:
+                sha = await self.gh.rest.merge_pull(
+                    pool.org,
+                    pool.repo,
+                    pr.number,
+                    sha=pr.head_sha,
+                    method=method,
+                    title=title,
+                    message=message,
+                )
+            except BaseModified as exc:
+                if not delays:
+                    out.errors.append(f"#{pr.number}: base branch was modified: {exc}")
+                    return None
+                await self.clock.sleep(delays.pop(0))
+                current = await self.gh.rest.get_ref(pool.org, pool.repo, f"heads/{pool.branch}")
+                if current != expected:
+                    out.errors.append(
+                        f"#{pr.number}: base branch moved since the test; not merging"
+                    )
+                    return None
+                continue
+            except HeadModified as exc:
+                out.errors.append(f"#{pr.number}: PR was modified: {exc}")
+            except Unauthorized as exc:
+                out.operator_error = f"#{pr.number}: allow this robot to push to the branch: {exc}"
+            except MergeCommitsForbidden as exc:
+                out.operator_error = (
+                    f"#{pr.number}: configure a merge method this repository allows "
+                    f"(it forbids merge commits): {exc}"
+                )
+            except Unmergeable as exc:
+                out.errors.append(
+                    f"#{pr.number}: PR is unmergeable. Do the merge requirements match the GitHub "
+                    f"settings for the repo? {exc}"
+                )
+            except WriteUncertain:
+                return await self._reread_merge(pool, pr, out)
+            except GitHubError as exc:
+                out.errors.append(f"#{pr.number}: {exc}")
+            else:
+                log.info(
+                    "merged",
+                    pool=pool.key,
+                    pr=pr.number,
+                    sha=pr.head_sha,
+                    method=str(method),
+                    merge_commit=sha,
+                )
+                return sha
+            log.warning(
+                "merge_failed",
+                pool=pool.key,
+                pr=pr.number,
+                error=out.errors[-1:] or out.operator_error,
+            )
+            return None
+
+    async def _reread_merge(self, pool: PoolState, pr: PullRequest, out: Execution) -> str | None:
+        """A merge call with no clear answer may still have merged: ask GitHub, never guess."""
+        state = await self.gh.rest.get_pull(pool.org, pool.repo, pr.number)
+        if state.merged and state.head_sha == pr.head_sha:
+            log.info(
+                "merged", pool=pool.key, pr=pr.number, sha=pr.head_sha, confirmed_after="timeout"
+            )
+            head = await self.gh.rest.get_ref(pool.org, pool.repo, f"heads/{pool.branch}")
+            return head or state.merge_commit_sha
+        out.errors.append(f"#{pr.number}: the merge call got no answer and the PR is not merged")
+        return None
+
+    async def _fast_forward(
+        self, pool: PoolState, run: StagingRun, prs: Sequence[PullRequest], out: Execution
+    ) -> bool:
+        """Land the tested commit itself; False (and a log line) when GitHub refuses."""
+        try:
+            await self.gh.rest.update_ref(
+                pool.org, pool.repo, f"heads/{pool.branch}", run.commit_sha
+            )
+        except (NotFastForward, GitHubError) as exc:
+            log.warning(
+                "fast_forward_refused",
+                pool=pool.key,
+                ref=run.ref,
+                error=str(exc),
+                fallback="merging PR by PR",
+            )
+            return False
+        out.merged.extend(prs)
+        log.info("fast_forwarded", pool=pool.key, to=run.commit_sha, prs=[p.number for p in prs])
+        return True
+
+    def _commit_text(self, policy: BranchPolicy, pr: PullRequest) -> tuple[str | None, str | None]:
+        tpl = policy.commit_template
+        if tpl is None:
+            return None, None
+        fields = pull_request_fields(pr)
+        rendered: list[str | None] = []
+        for name, text in (("commit title", tpl.title), ("commit body", tpl.body)):
+            if not text:
+                rendered.append(None)
+                continue
+            try:
+                value = parse_template(text, name).render(fields)
+            except TemplateError as exc:
+                log.error("commit_template_failed", pr=pr.key, part=name, error=str(exc))
+                value = None
+            if value is None:
+                log.error("commit_template_failed", pr=pr.key, part=name, error="unknown field")
+            rendered.append(value)
+        return rendered[0], rendered[1]
+
+    async def _mark_in_pool(self, policy: BranchPolicy, pr: PullRequest) -> None:
+        """Tide sets `tide` to success before merging: branch protection may require it."""
+        current = status_context_of(pr, policy.status_context)
+        if current is not None and current.state.value == "SUCCESS":
+            return
+        await self._set_status(pr, policy, "success", "In merge pool.")
+
+    async def _set_status(
+        self, pr: PullRequest, policy: BranchPolicy, state: str, desc: str
+    ) -> None:
+        desc = truncate_description(desc)
+        if self.dry_run:
+            log.info("dry_run", would="set status", pr=pr.key, state=state, description=desc)
+            return
+        try:
+            await self.gh.rest.create_status(
+                pr.org,
+                pr.repo,
+                pr.head_sha,
+                context=policy.status_context,
+                state=state,
+                description=desc,
+                target_url=target_url(pr, policy),
+            )
+            log.info("status_set", pr=pr.key, state=state, description=desc)
+        except GitHubError as exc:
+            log.warning("status_failed", pr=pr.key, error=str(exc))
+
+    # -- culprits ----------------------------------------------------------------------------
+
+    async def _mark_broken(self, pool: PoolState, culprit: Culprit) -> None:
+        pr, result = culprit.pr, culprit.evidence
+        q = pool.policy.queue
+        failed = ", ".join(sorted({c.name for c in result.failed})) or result.reason
+        retest = f"comment {q.retest_comment}" if q.retest_comment else f"add {q.retest_label}"
+        desc = f"{BROKEN_PREFIX}{failed} on base {result.run.base_sha[:7]}. Push a fix or {retest}."
+        await self._set_status(pr, pool.policy, "error", desc)
+        log.warning(
+            "culprit",
+            pool=pool.key,
+            pr=pr.number,
+            sha=pr.head_sha,
+            failed=failed,
+            run=result.run.ref,
+        )
+        key = (pr.key, pr.head_sha)
+        mark = BROKEN_MARK.format(sha=pr.head_sha)
+        if key in self._commented or any(mark in c.body for c in pr.comments) or self.dry_run:
+            return
+        self._commented.add(key)
+        try:
+            await self.gh.rest.create_comment(
+                pr.org, pr.repo, pr.number, _broken_comment(pool, culprit)
+            )
+        except GitHubError as exc:
+            log.warning("comment_failed", pr=pr.key, error=str(exc))
+
+
+def _broken_comment(pool: PoolState, culprit: Culprit) -> str:
+    pr, result = culprit.pr, culprit.evidence
+    run = result.run
+    q = pool.policy.queue
+    lines = [
+        BROKEN_MARK.format(sha=pr.head_sha),
+        f"**tide: this PR breaks `{pool.branch}`** and has left the merge queue.",
+        "",
+        f"Tested alone on base `{run.base_sha[:7]}` with head `{pr.head_sha[:7]}` "
+        f"(staging branch `{run.ref}`, commit `{run.commit_sha[:7]}`): {result.reason}.",
+        "",
+    ]
+    for ctx in result.failed:
+        link = f" ([details]({ctx.target_url}))" if ctx.target_url else ""
+        lines.append(f"- `{ctx.name}`: {ctx.state.value.lower()}{link}")
+    how = []
+    if q.retest_comment:
+        how.append(f"comment `{q.retest_comment}`")
+    if q.retest_label:
+        how.append(f"add the `{q.retest_label}` label")
+    lines += [
+        "",
+        "Push a fix to re-enter the queue"
+        + (", or " + " or ".join(how) if how else "")
+        + " if it was a flake.",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,157 @@
+"""What each pool did, when and why: Tide's history records, kept per pool and on disk.
+
+Records keep Tide's JSON shape (`time`, `action`, `baseSHA`, `target`, `err`) so Prow's
+Deck can read `/history`, plus `reason`, our one-line why. The file is rewritten after
+each sync; a missing or corrupt file is reported and replaced, never fatal.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import structlog
+
+from tide.model import PullRequest
+
+log = structlog.get_logger()
+
+DEFAULT_LIMIT = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    number: int
+    author: str
+    sha: str
+    title: str
+    head_ref: str = ""
+
+    @classmethod
+    def of(cls, pr: PullRequest) -> Target:
+        return cls(pr.number, pr.author, pr.head_sha, pr.title, pr.head_ref)
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    time: datetime
+    action: str
+    base_sha: str = ""
+    target: tuple[Target, ...] = ()
+    err: str = ""
+    reason: str = ""
+
+    def to_json(self) -> dict[str, object]:
+        out: dict[str, object] = {
+            "time": self.time.isoformat().replace("+00:00", "Z"),
+            "action": self.action,
+        }
+        if self.base_sha:
+            out["baseSHA"] = self.base_sha
+        if self.target:
+            out["target"] = [
+                {
+                    "number": t.number,
+                    "author": t.author,
+                    "sha": t.sha,
+                    "title": t.title,
+                    "head_ref": t.head_ref,
+                }
+                for t in sorted(self.target, key=lambda t: t.number)
+            ]
+        if self.err:
+            out["err"] = self.err
+        if self.reason:
+            out["reason"] = self.reason
+        return out
+
+    @classmethod
+    def from_json(cls, data: dict[str, object]) -> Record:
+        targets = data.get("target") or []
+        if not isinstance(targets, list):
+            raise ValueError("target is not a list")
+        return cls(
+            time=datetime.fromisoformat(str(data["time"]).replace("Z", "+00:00")),
+            action=str(data["action"]),
+            base_sha=str(data.get("baseSHA", "")),
+            target=tuple(
+                Target(
+                    int(t["number"]),
+                    str(t.get("author", "")),
+                    str(t.get("sha", "")),
+                    str(t.get("title", "")),
+                    str(t.get("head_ref", "")),
+                )
+                for t in targets
+            ),
+            err=str(data.get("err", "")),
+            reason=str(data.get("reason", "")),
+        )
+
+
+@dataclass
+class History:
+    """Per pool, the newest `limit` records; `path` (optional) is where they persist."""
+
+    limit: int = DEFAULT_LIMIT
+    path: Path | None = None
+    _pools: dict[str, deque[Record]] = field(default_factory=dict)
+
+    def record(self, pool: str, record: Record) -> None:
+        self._pools.setdefault(pool, deque(maxlen=self.limit)).append(record)
+
+    def records(self, pool: str) -> list[Record]:
+        """Newest first, as Tide serves them."""
+        return list(reversed(self._pools.get(pool, ())))
+
+    def pools(self) -> list[str]:
+        return sorted(self._pools)
+
+    def to_json(self) -> dict[str, list[dict[str, object]]]:
+        return {pool: [r.to_json() for r in self.records(pool)] for pool in self.pools()}
+
+    def load(self) -> None:
+        """Read the file if there is one; a corrupt file is reported and set aside."""
+        if self.path is None or not self.path.exists():
+            return
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+            if not isinstance(data, dict):
+                raise ValueError("top level is not an object")
+            loaded = {
+                pool: [Record.from_json(r) for r in records] for pool, records in data.items()
+            }
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            aside = self.path.with_suffix(self.path.suffix + ".corrupt")
+            log.error("history_corrupt", path=str(self.path), error=str(exc), moved_to=str(aside))
+            with contextlib.suppress(OSError):
+                self.path.replace(aside)
+            return
+        for pool, records in loaded.items():
+            # The file is newest first; keep the newest `limit`.
+            self._pools[pool] = deque(reversed(records[: self.limit]), maxlen=self.limit)
+        log.info("history_loaded", path=str(self.path), pools=len(loaded))
+
+    def flush(self) -> None:
+        """Write atomically (temp file + rename) so a crash never leaves half a file."""
+        if self.path is None:
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".history-")
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump(self.to_json(), f)
+            os.replace(tmp, self.path)
+        except OSError as exc:
+            log.error("history_write_failed", path=str(self.path), error=str(exc))
+
+
+def targets(prs: Iterable[PullRequest]) -> tuple[Target, ...]:
+    return tuple(Target.of(pr) for pr in prs)

@@ -1,0 +1,170 @@
+"""Keeping the `tide` status of every open PR in scope true, on its own schedule.
+
+Like Tide's status controller: search every open PR of the configured orgs and repos
+(incrementally, by `updated:`, with a periodic full pass), judge each with the same
+criteria as the sync, and write the status only when its state or description changed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import structlog
+
+from tide.clock import Clock
+from tide.config import Config
+from tide.criteria import Code, evaluate, status_context_of
+from tide.github.client import GitHub
+from tide.github.errors import GitHubError
+from tide.github.search_query import open_prs_query
+from tide.model import PullRequest, RepoSettings, pool_key
+from tide.status import Status, expected_status, needs_write
+from tide.sync import SyncReport
+
+log = structlog.get_logger()
+
+OVERLAP = timedelta(seconds=30)  # Tide re-reads the last 30 s: search indexing lags
+FULL_PASS_EVERY = timedelta(minutes=30)
+
+
+@dataclass
+class StatusPass:
+    evaluated: int = 0
+    written: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+class StatusUpdater:
+    def __init__(self, gh: GitHub, clock: Clock, *, dry_run: bool = False) -> None:
+        self.gh = gh
+        self.clock = clock
+        self.dry_run = dry_run
+        self._latest: datetime | None = None
+        self._query = ""
+        self._last_full: datetime | None = None
+        self._settings: dict[str, RepoSettings] = {}
+        self._protection: dict[str, tuple[str, ...]] = {}
+        self.expected: dict[str, Status] = {}  # by PR key, for the API and the dashboard
+
+    def force_full_pass(self) -> None:
+        """After a config change every status may change, updated or not."""
+        self._last_full = None
+
+    async def update(self, config: Config, report: SyncReport | None) -> StatusPass:
+        result = StatusPass()
+        orgs, repos = config.org_exceptions_and_repos()
+        if not orgs and not repos:
+            return result
+        query = open_prs_query(orgs, repos)
+        now = self.clock.now()
+        full = (
+            query != self._query
+            or self._last_full is None
+            or now - self._last_full > FULL_PASS_EVERY
+        )
+        start = None if full or self._latest is None else self._latest - OVERLAP
+        found: dict[str, PullRequest] = {}
+        try:
+            searched = await self.gh.search.pull_requests(query, start=start)
+            if searched.error is not None:
+                result.errors.append(str(searched.error))
+            for pr in searched.items:
+                found[pr.key] = pr
+        except GitHubError as exc:
+            result.errors.append(str(exc))
+        if found and not result.errors:
+            newest = max((pr.updated_at for pr in found.values() if pr.updated_at), default=None)
+            if newest is not None:
+                self._latest = newest
+            self._query = query
+            if full:
+                self._last_full = now
+        # PRs the sync just judged are processed too, even if the search missed them.
+        if report is not None:
+            for pool in report.pools:
+                for verdict in pool.verdicts:
+                    found.setdefault(verdict.pr.key, verdict.pr)
+        for pr in sorted(found.values(), key=lambda p: (p.org, p.repo, p.number)):
+            try:
+                if await self._one(config, report, pr):
+                    result.written += 1
+            except GitHubError as exc:
+                result.errors.append(f"{pr.key}: {exc}")
+            result.evaluated += 1
+        for error in result.errors:
+            log.warning("status_pass_error", error=error)
+        return result
+
+    async def _one(self, config: Config, report: SyncReport | None, pr: PullRequest) -> bool:
+        if pr.head_contexts is None:
+            pr = (await self.gh.complete_head_contexts([pr]))[0]
+        policy = config.branch_policy(pr.org, pr.repo, pr.base_ref)
+        settings = await self._settings_for(config, report, pr)
+        protection: tuple[str, ...] = ()
+        if policy.context_policy.from_branch_protection:
+            protection = await self._protection_for(report, pr)
+        blockers = report.blockers if report else ()
+        verdict = evaluate(pr, policy, settings, protection, blockers)
+        want = expected_status(verdict, policy)
+        self.expected[pr.key] = want
+        current = status_context_of(pr, policy.status_context)
+        retest = policy.queue.retest_label
+        wrote = False
+        if needs_write(
+            current.state.value if current else None, current.description if current else None, want
+        ):
+            wrote = await self._write(pr, policy.status_context, want)
+        broken = any(r.code == Code.BROKEN for r in verdict.blocking)
+        if retest and retest in pr.labels and not broken:
+            # The retest label did its job (the failure record is gone): take it off again
+            # so that a new failure is not ignored.
+            if self.dry_run:
+                log.info("dry_run", would="remove label", pr=pr.key, label=retest)
+            else:
+                await self.gh.rest.remove_label(pr.org, pr.repo, pr.number, retest)
+                log.info("retest_label_removed", pr=pr.key, label=retest)
+        return wrote
+
+    async def _write(self, pr: PullRequest, context: str, want: Status) -> bool:
+        if self.dry_run:
+            log.info(
+                "dry_run",
+                would="set status",
+                pr=pr.key,
+                state=want.state,
+                description=want.description,
+            )
+            return False
+        await self.gh.rest.create_status(
+            pr.org,
+            pr.repo,
+            pr.head_sha,
+            context=context,
+            state=want.state,
+            description=want.description,
+            target_url=want.target_url,
+        )
+        log.info("status_set", pr=pr.key, state=want.state, description=want.description)
+        return True
+
+    async def _settings_for(
+        self, config: Config, report: SyncReport | None, pr: PullRequest
+    ) -> RepoSettings:
+        key = pr.repo_key
+        if report is not None and key in report.repos:
+            self._settings[key] = report.repos[key].settings
+        if key not in self._settings:
+            prefix = config.queue.options_for(pr.org, pr.repo).staging_prefix
+            state = await self.gh.repository_state(pr.org, pr.repo, prefix)
+            self._settings[key] = state.settings
+        return self._settings[key]
+
+    async def _protection_for(self, report: SyncReport | None, pr: PullRequest) -> tuple[str, ...]:
+        key = pool_key(pr.org, pr.repo, pr.base_ref)
+        if report is not None and key in report.protection:
+            self._protection[key] = report.protection[key]
+        if key not in self._protection:
+            contexts = await self.gh.rest.branch_protection_contexts(pr.org, pr.repo, pr.base_ref)
+            self._protection[key] = tuple(contexts or ())
+        return self._protection[key]

@@ -1,0 +1,398 @@
+"""One sync: search GitHub, split the PRs into pools, judge them, plan, act, record.
+
+Everything a decision needs is read fresh from GitHub here; nothing is carried over
+from an earlier sync except caches of facts that cannot change (a compare of two SHAs).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+import structlog
+
+from tide.clock import Clock
+from tide.config import Config
+from tide.criteria import Code, Verdict, effective_context_policy, evaluate
+from tide.decision import Action, Decision, PoolState
+from tide.executor import Execution, Executor
+from tide.github.client import GitHub
+from tide.github.errors import GitHubError
+from tide.github.records import RepositoryState
+from tide.github.search_query import blocker_query, query_string
+from tide.history import History, Record, targets
+from tide.model import Blocker, MergeMethod, PullRequest, RepoSettings, StagedPR, pool_key
+from tide.planner import decide
+from tide.policy import BranchPolicy, ContextPolicy
+from tide.priority import in_priority_order
+from tide.runbook import read_runs
+from tide.staging import RunResult, decode_run, evaluate_run, expected_contexts
+
+log = structlog.get_logger()
+
+RECORDED = {Action.TRIGGER, Action.TRIGGER_BATCH, Action.MERGE, Action.MERGE_BATCH}
+COMPARE_LIMIT = 10  # compare calls per pool per sync when looking for an up-to-date PR
+
+
+@dataclass(frozen=True, slots=True)
+class PoolReport:
+    """One pool after a sync: what was seen, decided and done."""
+
+    state: PoolState
+    decision: Decision
+    verdicts: tuple[Verdict, ...]
+    execution: Execution | None = None
+    error: str = ""
+
+    @property
+    def key(self) -> str:
+        return self.state.key
+
+
+@dataclass(frozen=True, slots=True)
+class SyncReport:
+    started_at: datetime
+    finished_at: datetime
+    pools: tuple[PoolReport, ...] = ()
+    prs: tuple[PullRequest, ...] = ()
+    blockers: tuple[Blocker, ...] = ()
+    repos: dict[str, RepositoryState] = field(default_factory=dict)
+    protection: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    errors: tuple[str, ...] = ()
+    graphql_cost: int = 0
+    rate_remaining: int | None = None
+
+    @property
+    def duration(self) -> float:
+        return (self.finished_at - self.started_at).total_seconds()
+
+
+@dataclass(frozen=True, slots=True)
+class _Search:
+    prs: list[PullRequest]
+    errors: list[str]
+    complete: bool
+
+
+class Syncer:
+    """Runs syncs against one GitHub; holds only caches and the history."""
+
+    def __init__(self, gh: GitHub, clock: Clock, executor: Executor, history: History) -> None:
+        self.gh = gh
+        self.clock = clock
+        self.executor = executor
+        self.history = history
+        self._compare: dict[tuple[str, str, str, str], bool] = {}
+        self._last_wait: dict[str, str] = {}
+        self.stopping = asyncio.Event()
+
+    async def sync(self, config: Config) -> SyncReport:
+        started = self.clock.now()
+        self.gh.budget.start_sync()
+        found = await self._search(config)
+        errors = list(found.errors)
+        blockers: tuple[Blocker, ...] = ()
+        blocker_error = ""
+        if config.blocker_label and found.prs:
+            blockers, blocker_error = await self._blockers(config)
+            if blocker_error:
+                errors.append(blocker_error)
+        groups: dict[tuple[str, str, str], list[PullRequest]] = defaultdict(list)
+        for pr in found.prs:
+            groups[(pr.org, pr.repo, pr.base_ref)].append(pr)
+        repos = await self._repositories(config, {(org, repo) for org, repo, _ in groups})
+        limit = asyncio.Semaphore(config.max_goroutines)
+        protection: dict[str, tuple[str, ...]] = {}
+
+        async def one(key: tuple[str, str, str], prs: list[PullRequest]) -> PoolReport:
+            async with limit:
+                return await self._pool(
+                    config, key, prs, repos, blockers, blocker_error, found.complete, protection
+                )
+
+        reports = await asyncio.gather(*(one(k, v) for k, v in sorted(groups.items())))
+        self.history.flush()
+        report = SyncReport(
+            started_at=started,
+            finished_at=self.clock.now(),
+            pools=tuple(reports),
+            prs=tuple(found.prs),
+            blockers=blockers,
+            repos={
+                f"{s.org}/{s.repo}": s for s in repos.values() if isinstance(s, RepositoryState)
+            },
+            protection=protection,
+            errors=tuple(errors),
+            graphql_cost=self.gh.budget.spent_this_sync,
+            rate_remaining=self.gh.budget.remaining,
+        )
+        _log_summary(report)
+        return report
+
+    # -- reading ---------------------------------------------------------------------------
+
+    async def _search(self, config: Config) -> _Search:
+        prs: dict[str, PullRequest] = {}
+        errors: list[str] = []
+        complete = True
+        results = await asyncio.gather(
+            *(self.gh.search.pull_requests(query_string(q)) for q in config.queries),
+            return_exceptions=True,
+        )
+        for index, result in enumerate(results):
+            if isinstance(result, BaseException):
+                if not isinstance(result, GitHubError):
+                    raise result
+                errors.append(f"query {index}: {result}")
+                complete = False
+                continue
+            if result.error is not None:
+                errors.append(f"query {index}: {result.error}")
+                complete = False
+            for pr in result.items:
+                prs[pr.key] = pr
+        for error in errors:
+            log.error("search_failed", error=error)
+        return _Search(
+            sorted(prs.values(), key=lambda p: (p.org, p.repo, p.number)), errors, complete
+        )
+
+    async def _blockers(self, config: Config) -> tuple[tuple[Blocker, ...], str]:
+        orgs, repos = config.org_exceptions_and_repos()
+        try:
+            result = await self.gh.search.issues(blocker_query(config.blocker_label, orgs, repos))
+        except GitHubError as exc:
+            return (), f"could not read blocker issues: {exc}"
+        if result.error is not None:
+            return (), f"could not read blocker issues: {result.error}"
+        return tuple(result.items), ""
+
+    async def _repositories(
+        self, config: Config, repos: Iterable[tuple[str, str]]
+    ) -> dict[tuple[str, str], RepositoryState | str]:
+        async def one(org: str, repo: str) -> RepositoryState | str:
+            prefix = config.queue.options_for(org, repo).staging_prefix
+            try:
+                return await self.gh.repository_state(org, repo, prefix)
+            except GitHubError as exc:
+                return f"could not read repository {org}/{repo}: {exc}"
+
+        keys = sorted(set(repos))
+        states = await asyncio.gather(*(one(org, repo) for org, repo in keys))
+        return dict(zip(keys, states, strict=True))
+
+    async def protection_for(self, org: str, repo: str, branch: str) -> tuple[str, ...]:
+        contexts = await self.gh.rest.branch_protection_contexts(org, repo, branch)
+        return tuple(contexts or ())
+
+    # -- one pool ----------------------------------------------------------------------------
+
+    async def _pool(
+        self,
+        config: Config,
+        key: tuple[str, str, str],
+        prs: list[PullRequest],
+        repos: dict[tuple[str, str], RepositoryState | str],
+        blockers: Sequence[Blocker],
+        blocker_error: str,
+        complete: bool,
+        protection_cache: dict[str, tuple[str, ...]],
+    ) -> PoolReport:
+        org, repo, branch = key
+        policy = config.branch_policy(org, repo, branch)
+        now = self.clock.now()
+        repo_state = repos.get((org, repo))
+        empty = PoolState(org, repo, branch, "", policy, now)
+        try:
+            if isinstance(repo_state, str) or repo_state is None:
+                raise _PoolError(repo_state or f"no data for {org}/{repo}")
+            base = await self.gh.branch_head(org, repo, branch)
+            if base is None:
+                raise _PoolError(f"base branch {branch} does not exist")
+            protection: tuple[str, ...] = ()
+            if policy.context_policy.from_branch_protection:
+                protection = await self.protection_for(org, repo, branch)
+                protection_cache[pool_key(org, repo, branch)] = protection
+            prs = await self.gh.complete_head_contexts(prs)
+        except (GitHubError, _PoolError) as exc:
+            return self._failed(empty, prs, f"{exc}")
+        pool_blockers = tuple(b for b in blockers if b.applies_to(org, repo, branch))
+        verdicts = tuple(
+            evaluate(pr, policy, repo_state.settings, protection, pool_blockers) for pr in prs
+        )
+        cp = effective_context_policy(policy, protection)
+        state = PoolState(
+            org=org,
+            repo=repo,
+            branch=branch,
+            base_sha=base,
+            policy=policy,
+            now=now,
+            eligible=tuple(v.pr for v in verdicts if v.eligible),
+            broken=frozenset(
+                StagedPR(v.pr.number, v.pr.head_sha)
+                for v in verdicts
+                if any(r.code == Code.BROKEN for r in v.blocking)
+            ),
+            runs=self._runs(repo_state, branch, prs, cp, policy, now),
+            blockers=pool_blockers,
+        )
+        if blocker_error:
+            # Never merge on doubt: without the blocker list a frozen branch could move.
+            decision = Decision(Action.WAIT, blocker_error)
+            return PoolReport(state, decision, verdicts, error=blocker_error)
+        try:
+            state = replace(state, up_to_date=await self._up_to_date(state, cp, verdicts))
+        except GitHubError as exc:
+            log.warning("compare_failed", pool=state.key, error=str(exc))
+        decision = decide(state)
+        if not complete:
+            # A partial search hides PRs: keep their staging branches until we see them again.
+            decision = replace(decision, obsolete=())
+        if self.stopping.is_set() and decision.action != Action.WAIT:
+            decision = Decision(Action.WAIT, "shutting down: no new actions")
+        try:
+            execution = await self.executor.execute(
+                state, decision, {v.pr.number: v for v in verdicts}
+            )
+        except GitHubError as exc:
+            execution = Execution(errors=[str(exc)])
+        self._record(state, decision, execution)
+        return PoolReport(state, decision, verdicts, execution, execution.operator_error)
+
+    def _failed(self, state: PoolState, prs: list[PullRequest], error: str) -> PoolReport:
+        log.error("pool_failed", pool=state.key, error=error)
+        return PoolReport(state, Decision(Action.WAIT, error), (), error=error)
+
+    def _runs(
+        self,
+        repo_state: RepositoryState,
+        branch: str,
+        prs: Sequence[PullRequest],
+        cp: ContextPolicy,
+        policy: BranchPolicy,
+        now: datetime,
+    ) -> tuple[RunResult, ...]:
+        by_number = {pr.number: pr for pr in prs}
+        results = []
+        for ref in repo_state.staging_refs:
+            run = decode_run(
+                repo_state.org,
+                repo_state.repo,
+                ref.name,
+                ref.commit_sha,
+                ref.message,
+                ref.committed_at or now,
+                ref.contexts,
+            )
+            if run is None or run.branch != branch:
+                continue
+            members = [by_number[p.number] for p in run.prs if p.number in by_number]
+            expected = expected_contexts(members, cp, policy.status_context)
+            results.append(
+                evaluate_run(run, expected, cp, policy.queue, now, policy.status_context)
+            )
+        return tuple(results)
+
+    async def _up_to_date(
+        self, state: PoolState, cp: ContextPolicy, verdicts: Sequence[Verdict]
+    ) -> frozenset[int]:
+        """Eligible PRs whose own head already tested what would land (base is its ancestor)."""
+        book = read_runs(state)
+        if book.passed or book.pending:
+            return frozenset()
+        methods = {v.pr.number: v.method for v in verdicts}
+        found: set[int] = set()
+        calls = 0
+        for pr in in_priority_order(state.eligible, state.policy.priority):
+            if not expected_contexts([pr], cp, state.policy.status_context):
+                found.add(pr.number)  # nothing to test: no CI is configured for this PR
+                break
+            if methods.get(pr.number) == MergeMethod.REBASE:
+                continue  # a rebase rewrites the head, so its checks did not test what lands
+            key = (state.org, state.repo, state.base_sha, pr.head_sha)
+            if key not in self._compare:
+                if calls >= COMPARE_LIMIT:
+                    break
+                calls += 1
+                status = await self.gh.rest.compare(
+                    state.org, state.repo, state.base_sha, pr.head_sha
+                )
+                self._compare[key] = status in ("ahead", "identical")
+            if self._compare[key]:
+                found.add(pr.number)
+                break
+        return frozenset(found)
+
+    # -- recording ---------------------------------------------------------------------------
+
+    def _record(self, state: PoolState, decision: Decision, execution: Execution) -> None:
+        fields = {
+            "pool": state.key,
+            "action": decision.action.value,
+            "prs": list(decision.numbers),
+            "base": state.base_sha,
+            "reason": decision.reason,
+        }
+        if decision.action == Action.WAIT:
+            if self._last_wait.get(state.key) != decision.reason:
+                log.info("pool", **fields)
+            self._last_wait[state.key] = decision.reason
+        else:
+            self._last_wait.pop(state.key, None)
+            log.info(
+                "pool",
+                **fields,
+                merged=[p.number for p in execution.merged],
+                dropped=execution.dropped,
+                err=execution.err,
+            )
+        if execution.operator_error:
+            log.error("operator_action_needed", pool=state.key, error=execution.operator_error)
+        if decision.action not in RECORDED:
+            return
+        reason = decision.reason if not self.executor.dry_run else f"dry-run: {decision.reason}"
+        if execution.dropped:
+            reason += "; left out " + "; ".join(execution.dropped)
+        self.history.record(
+            state.key,
+            Record(
+                time=self.clock.now(),
+                action=decision.action.value,
+                base_sha=state.base_sha,
+                target=targets(decision.prs),
+                err=execution.err,
+                reason=reason,
+            ),
+        )
+
+
+class _PoolError(Exception):
+    pass
+
+
+def _log_summary(report: SyncReport) -> None:
+    actions = Counter(p.decision.action.value for p in report.pools)
+    eligible = sum(len(p.state.eligible) for p in report.pools)
+    log.info(
+        "sync",
+        pools=len(report.pools),
+        prs=len(report.prs),
+        eligible=eligible,
+        actions=dict(sorted(actions.items())),
+        merged=sum(len(p.execution.merged) for p in report.pools if p.execution),
+        duration=round(report.duration, 3),
+        graphql_cost=report.graphql_cost,
+        rate_remaining=report.rate_remaining,
+        errors=len(report.errors),
+    )
+
+
+def repo_settings(report: SyncReport | None, org: str, repo: str) -> RepoSettings | None:
+    if report is None:
+        return None
+    state = report.repos.get(f"{org}/{repo}")
+    return state.settings if state else None
