@@ -175,6 +175,22 @@ class Executor:
         if self.dry_run:
             log.info("dry_run", would="merge", pool=pool.key, prs=numbers, base=expected)
             return
+        try:
+            await self._land(pool, decision, verdicts, expected, out)
+        finally:
+            if run is not None:
+                # Landed or not, this run is spent: its base is about to move or has moved.
+                await self._delete(pool, [run])
+
+    async def _land(
+        self,
+        pool: PoolState,
+        decision: Decision,
+        verdicts: Mapping[int, Verdict],
+        expected: str,
+        out: Execution,
+    ) -> None:
+        run = decision.merge_run
         fast = run is not None and pool.policy.queue.fast_forward
         if fast and await self._fast_forward(pool, run, decision.prs, out):
             return

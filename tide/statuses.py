@@ -80,11 +80,16 @@ class StatusUpdater:
             self._query = query
             if full:
                 self._last_full = now
-        # PRs the sync just judged are processed too, even if the search missed them.
+        # PRs the sync just judged are processed too, even if the search missed them;
+        # the ones it merged are done (the merge set their status).
         if report is not None:
             for pool in report.pools:
+                merged = {pr.key for pr in pool.execution.merged} if pool.execution else set()
                 for verdict in pool.verdicts:
-                    found.setdefault(verdict.pr.key, verdict.pr)
+                    if verdict.pr.key in merged:
+                        found.pop(verdict.pr.key, None)
+                    else:
+                        found.setdefault(verdict.pr.key, verdict.pr)
         for pr in sorted(found.values(), key=lambda p: (p.org, p.repo, p.number)):
             try:
                 if await self._one(config, report, pr):

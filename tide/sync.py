@@ -87,6 +87,7 @@ class Syncer:
         self.history = history
         self._compare: dict[tuple[str, str, str, str], bool] = {}
         self._last_wait: dict[str, str] = {}
+        self._staging_repos: set[tuple[str, str]] = set()
         self.stopping = asyncio.Event()
 
     async def sync(self, config: Config) -> SyncReport:
@@ -103,7 +104,20 @@ class Syncer:
         groups: dict[tuple[str, str, str], list[PullRequest]] = defaultdict(list)
         for pr in found.prs:
             groups[(pr.org, pr.repo, pr.base_ref)].append(pr)
-        repos = await self._repositories(config, {(org, repo) for org, repo, _ in groups})
+        wanted = {(org, repo) for org, repo, _ in groups} | self._staging_repos
+        repos = await self._repositories(config, wanted)
+        # Staging branches of pools that no longer have PRs still need cleaning up.
+        for (org, repo), state in repos.items():
+            if not isinstance(state, RepositoryState):
+                continue
+            if state.staging_refs:
+                self._staging_repos.add((org, repo))
+            else:
+                self._staging_repos.discard((org, repo))
+            for ref in state.staging_refs:
+                run = decode_run(org, repo, ref.name, ref.commit_sha, ref.message, started)
+                if run is not None:
+                    groups.setdefault((org, repo, run.branch), [])
         limit = asyncio.Semaphore(config.max_goroutines)
         protection: dict[str, tuple[str, ...]] = {}
 
