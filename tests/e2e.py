@@ -77,7 +77,7 @@ class Queue:
         for _ in range(minutes):
             await self.step()
 
-    def pr(self, number: int, repo: str = "org/repo"):  # noqa: ANN201 - a SimPR
+    def pr(self, number: int, repo: str = "org/repo"):
         return self.world.pr(repo, number)
 
     def status(self, number: int, repo: str = "org/repo") -> tuple[str, str] | None:
