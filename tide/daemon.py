@@ -13,6 +13,7 @@ import contextlib
 import hashlib
 import os
 import signal
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -101,6 +102,9 @@ class Daemon:
         self.last_report: SyncReport | None = None
         self.last_status: StatusPass | None = None
         self.not_before: datetime | None = None
+        self.started_at = self.clock.now()
+        # Called with every finished sync report (metrics, the status API, the dashboard).
+        self.listeners: list[Callable[[SyncReport], None]] = []
         self._stop = asyncio.Event()
         self._scheduler: AsyncIOScheduler | None = None
         self._signals = 0
@@ -119,6 +123,11 @@ class Daemon:
             report = await self.syncer.sync(self.config)
             self.last_report = report
         self._pace(report)
+        for listener in self.listeners:
+            try:
+                listener(report)
+            except Exception:  # an observer must never break the queue
+                log.exception("listener_failed")
         return report
 
     async def statuses_once(self) -> StatusPass:
