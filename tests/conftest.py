@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
 import pytest
+import structlog
 from graphql import GraphQLSchema
 
 from tide.clock import RealClock, VirtualClock
@@ -17,6 +18,13 @@ from tide.sim import SimServer, World
 
 SIM_TOKEN = "sim-token"
 SIM_LOGIN = "tide-bot"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_logging() -> Iterator[None]:
+    """A test that configures logging (e.g. `run_service`) must not leak it into the next."""
+    yield
+    structlog.reset_defaults()
 
 
 @pytest.fixture(scope="session")

@@ -52,6 +52,11 @@ def make_world(
     return world
 
 
+def advance_base_world(world: World, path: str = "base.txt") -> None:
+    """Move the base branch on, so PRs opened earlier need a staging run."""
+    world.push_branch("org/repo", "main", {path: "moved\n"}, message="unrelated change")
+
+
 class Queue:
     """One daemon wired to the simulator; `step()` is one minute of simulated life."""
 
