@@ -155,7 +155,7 @@ async def test_fast_forward_lands_the_tested_commit_itself(schema):
 
 async def test_fast_forward_refused_falls_back_to_merge_calls(schema):
     clock = VirtualClock()
-    world, prs = batch_world(clock, 2)
+    world, _ = batch_world(clock, 2)
     world.protect("org/repo", "main", allow_direct_push=False)
     queue = 'queue:\n  fast_forward:\n    "*": true\n  merge_pause: 1s\n'
     async with running_queue(world, clock, queue=queue) as q:

@@ -8,17 +8,18 @@ from types import TracebackType
 
 from aiohttp import web
 
-from tide.sim import control, graphql_api, rest_api, rest_git
+from tide.sim import control, graphql_api, rest_api, rest_apps, rest_git
 from tide.sim.app import FAULTS, WORLD, github_middleware
 from tide.sim.faults import Faults
 from tide.sim.world import World
 
 
 def build_app(world: World, faults: Faults) -> web.Application:
-    app = web.Application(middlewares=[github_middleware], client_max_size=16 * 1024**2)
+    middlewares = [rest_apps.app_endpoints, github_middleware, rest_apps.installation_scope]
+    app = web.Application(middlewares=middlewares, client_max_size=16 * 1024**2)
     app[WORLD] = world
     app[FAULTS] = faults
-    for module in (graphql_api, rest_api, rest_git, control):
+    for module in (graphql_api, rest_api, rest_git, rest_apps, control):
         module.add_routes(app)
     return app
 

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 from tide.clock import Clock, RealClock
 from tide.sim import merges
+from tide.sim.apps import Apps, visible
 from tide.sim.budget import RateBudgets
 from tide.sim.ci import FakeCI
 from tide.sim.contexts import CHECK_CONCLUSIONS, STATUS_STATES
@@ -47,7 +48,8 @@ class World(ItemActions):
         self.mergeable_delay = mergeable_delay
         self.users: dict[str, SimUser] = {}
         self.tokens: dict[str, str] = {}
-        self.repos: dict[str, SimRepo] = {}
+        self._repos: dict[str, SimRepo] = {}
+        self.apps = Apps(self)
         self.journal = Journal()
         self.budgets = RateBudgets(graphql_points_per_hour, rest_requests_per_hour)
         self._ids = itertools.count(1001)
@@ -94,6 +96,12 @@ class World(ItemActions):
     def new_id(self) -> int:
         return next(self._ids)
 
+    @property
+    def repos(self) -> dict[str, SimRepo]:
+        """Every repository by full name; while serving a request made with an App
+        installation token, only those the installation may see (others are not found)."""
+        return visible(self._repos)
+
     # -- users and tokens ---------------------------------------------------------------
 
     def user(self, login: str, *, is_bot: bool = False) -> SimUser:
@@ -125,7 +133,7 @@ class World(ItemActions):
         owner, _, name = full_name.partition("/")
         if not owner or not name or "/" in name:
             raise ValueError(f"repository name must be owner/name: {full_name!r}")
-        if full_name in self.repos:
+        if full_name in self._repos:
             raise ValueError(f"repository {full_name} exists")
         org = self.user(owner)
         org.is_org = True
@@ -142,7 +150,7 @@ class World(ItemActions):
             created_at=self.now(),
             ci=ci,
         )
-        self.repos[full_name] = repo
+        self._repos[full_name] = repo
         tree = dict(files) if files is not None else {"README.md": f"# {name}\n"}
         root = repo.git.make_commit(tree, (), "Initial commit", owner, self.now())
         self.move_branch(repo, default_branch, root.sha, actor=owner)
