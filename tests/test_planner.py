@@ -216,3 +216,23 @@ def test_broken_heads_explain_failed_runs_that_contained_them():
     d = decide(pool([b], [failed], broken=frozenset({StagedPR(1, a.head_sha)})))
     assert failed.run in d.obsolete
     assert d.numbers == (2,)
+
+
+def test_a_running_batch_is_kept_when_prioritize_existing_batches_is_on():
+    prs = [make_pr(2), make_pr(3)]
+    running = make_run(prs, BASE, Outcome.PENDING)
+    urgent = with_labels(make_pr(9), "urgent")
+    policy = make_policy(priority=(("urgent",),))
+    d = decide(pool([*prs, urgent], [running], policy=policy))
+    assert d.action == Action.WAIT
+
+
+def test_a_running_batch_is_replaced_when_prioritize_existing_batches_is_off():
+    prs = [make_pr(2), make_pr(3)]
+    running = make_run(prs, BASE, Outcome.PENDING)
+    urgent = with_labels(make_pr(9), "urgent")
+    policy = replace(make_policy(priority=(("urgent",),)), prioritize_existing_batches=False)
+    d = decide(pool([*prs, urgent], [running], policy=policy))
+    assert d.action == Action.TRIGGER_BATCH
+    assert d.numbers == (9, 2, 3)
+    assert running.run in d.obsolete
