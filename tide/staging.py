@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -176,7 +176,3 @@ def evaluate_run(
             waiting=pending + missing,
         )
     return RunResult(run, Outcome.SUCCESS, "all required contexts passed")
-
-
-def heads_of(prs: Iterable[PullRequest]) -> Mapping[int, str]:
-    return {pr.number: pr.head_sha for pr in prs}

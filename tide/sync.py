@@ -24,7 +24,7 @@ from tide.github.errors import GitHubError
 from tide.github.records import RepositoryState
 from tide.github.search_query import blocker_query, query_string
 from tide.history import History, Record, targets
-from tide.model import Blocker, MergeMethod, PullRequest, RepoSettings, StagedPR, pool_key
+from tide.model import Blocker, MergeMethod, PullRequest, StagedPR, pool_key
 from tide.planner import decide
 from tide.policy import BranchPolicy, ContextPolicy
 from tide.priority import in_priority_order
@@ -403,10 +403,3 @@ def _log_summary(report: SyncReport) -> None:
         rate_remaining=report.rate_remaining,
         errors=len(report.errors),
     )
-
-
-def repo_settings(report: SyncReport | None, org: str, repo: str) -> RepoSettings | None:
-    if report is None:
-        return None
-    state = report.repos.get(f"{org}/{repo}")
-    return state.settings if state else None
