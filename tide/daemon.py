@@ -28,7 +28,7 @@ from tide.executor import Executor
 from tide.github.client import GitHub
 from tide.history import History
 from tide.statuses import StatusPass, StatusUpdater
-from tide.sync import Syncer, SyncReport
+from tide.sync import Syncer, SyncReport, merge_reports
 
 log = structlog.get_logger()
 
@@ -106,6 +106,8 @@ class Daemon:
         # Called with every finished sync report (metrics, the status API, the dashboard).
         self.listeners: list[Callable[[SyncReport], None]] = []
         self._stop = asyncio.Event()
+        self._wake = asyncio.Event()
+        self._pending_repos: set[str] = set()
         self._scheduler: AsyncIOScheduler | None = None
         self._signals = 0
 
@@ -115,14 +117,19 @@ class Daemon:
 
     # -- one pass of each job ----------------------------------------------------------------
 
-    async def sync_once(self) -> SyncReport:
+    async def sync_once(self, repos: frozenset[str] | None = None) -> SyncReport:
+        """A full sync, or one limited to `repos` (what a webhook delivery asks for)."""
         async with self.lock:
             if self.holder.refresh():
                 self.statuses.force_full_pass()
                 self._reschedule()
-            report = await self.syncer.sync(self.config)
-            self.last_report = report
-        self._pace(report)
+            report = await self.syncer.sync(self.config, repos)
+            if repos is None:
+                self.last_report = report
+            else:
+                self.last_report = merge_reports(self.last_report, report, repos)
+        if repos is None:
+            self._pace(report)
         for listener in self.listeners:
             try:
                 listener(report)
@@ -184,6 +191,27 @@ class Daemon:
             "statuses", trigger=IntervalTrigger(seconds=sched.status_period)
         )
 
+    def request_sync(self, repo: str) -> None:
+        """Sync `repo` soon (webhooks): deliveries within the debounce window share one sync."""
+        self._pending_repos.add(repo)
+        self._wake.set()
+
+    async def _event_loop(self) -> None:
+        while not self._stop.is_set():
+            await self._wake.wait()
+            await self.clock.sleep(self.config.webhooks.debounce)
+            self._wake.clear()
+            repos = frozenset(self._pending_repos)
+            self._pending_repos.clear()
+            if not repos or self._stop.is_set():
+                continue
+            log.info("event_sync", repos=sorted(repos))
+            try:
+                await self.sync_once(repos)
+                await self.statuses_once()
+            except Exception:
+                log.exception("sync_crashed", trigger="webhook")
+
     def request_stop(self) -> None:
         self._signals += 1
         if self._signals > 1:
@@ -219,10 +247,12 @@ class Daemon:
         )
         self._scheduler = scheduler
         scheduler.start()
+        events = asyncio.create_task(self._event_loop())
         log.info("started", sync_period=sched.sync_period, status_period=sched.status_period)
         try:
             await self._stop.wait()
         finally:
+            events.cancel()
             scheduler.pause()
             # apscheduler cannot wait for a running coroutine job: wait on our own lock.
             with contextlib.suppress(TimeoutError):

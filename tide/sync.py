@@ -22,7 +22,7 @@ from tide.executor import Execution, Executor
 from tide.github.client import GitHub
 from tide.github.errors import GitHubError
 from tide.github.records import RepositoryState
-from tide.github.search_query import blocker_query, query_string
+from tide.github.search_query import blocker_query, query_string, repo_query_string
 from tide.history import History, Record, targets
 from tide.model import Blocker, MergeMethod, PullRequest, StagedPR, pool_key
 from tide.planner import decide
@@ -90,21 +90,23 @@ class Syncer:
         self._staging_repos: set[tuple[str, str]] = set()
         self.stopping = asyncio.Event()
 
-    async def sync(self, config: Config) -> SyncReport:
+    async def sync(self, config: Config, repos: frozenset[str] | None = None) -> SyncReport:
+        """A full sync, or with `repos` (`org/repo`) one limited to those repositories."""
         started = self.clock.now()
         self.gh.budget.start_sync()
-        found = await self._search(config)
+        found = await self._search(config, repos)
         errors = list(found.errors)
         blockers: tuple[Blocker, ...] = ()
         blocker_error = ""
         if config.blocker_label and found.prs:
-            blockers, blocker_error = await self._blockers(config)
+            blockers, blocker_error = await self._blockers(config, repos)
             if blocker_error:
                 errors.append(blocker_error)
         groups: dict[tuple[str, str, str], list[PullRequest]] = defaultdict(list)
         for pr in found.prs:
             groups[(pr.org, pr.repo, pr.base_ref)].append(pr)
-        wanted = {(org, repo) for org, repo, _ in groups} | self._staging_repos
+        wanted = {(org, repo) for org, repo, _ in groups}
+        wanted |= {r for r in self._staging_repos if repos is None or f"{r[0]}/{r[1]}" in repos}
         repos = await self._repositories(config, wanted)
         # Staging branches of pools that no longer have PRs still need cleaning up.
         for (org, repo), state in repos.items():
@@ -148,13 +150,20 @@ class Syncer:
 
     # -- reading ---------------------------------------------------------------------------
 
-    async def _search(self, config: Config) -> _Search:
+    async def _search(self, config: Config, repos: frozenset[str] | None) -> _Search:
         prs: dict[str, PullRequest] = {}
         errors: list[str] = []
         complete = True
+        if repos is None:
+            strings = [query_string(q) for q in config.queries]
+        else:
+            strings = [
+                repo_query_string(q, full)
+                for full in sorted(repos)
+                for q in config.queries_for_repo(*full.split("/", 1))
+            ]
         results = await asyncio.gather(
-            *(self.gh.search.pull_requests(query_string(q)) for q in config.queries),
-            return_exceptions=True,
+            *(self.gh.search.pull_requests(s) for s in strings), return_exceptions=True
         )
         for index, result in enumerate(results):
             if isinstance(result, BaseException):
@@ -174,8 +183,12 @@ class Syncer:
             sorted(prs.values(), key=lambda p: (p.org, p.repo, p.number)), errors, complete
         )
 
-    async def _blockers(self, config: Config) -> tuple[tuple[Blocker, ...], str]:
+    async def _blockers(
+        self, config: Config, only: frozenset[str] | None
+    ) -> tuple[tuple[Blocker, ...], str]:
         orgs, repos = config.org_exceptions_and_repos()
+        if only is not None:
+            orgs, repos = {}, only
         try:
             result = await self.gh.search.issues(blocker_query(config.blocker_label, orgs, repos))
         except GitHubError as exc:
@@ -402,4 +415,29 @@ def _log_summary(report: SyncReport) -> None:
         graphql_cost=report.graphql_cost,
         rate_remaining=report.rate_remaining,
         errors=len(report.errors),
+    )
+
+
+def merge_reports(old: SyncReport | None, new: SyncReport, repos: frozenset[str]) -> SyncReport:
+    """A full picture after a sync limited to `repos`: their pools and PRs from `new`, every
+    other repository's as the last full sync saw them."""
+    if old is None:
+        return new
+
+    def outside(org: str, repo: str) -> bool:
+        return f"{org}/{repo}" not in repos
+
+    return replace(
+        new,
+        started_at=old.started_at,
+        pools=tuple(
+            sorted(
+                [p for p in old.pools if outside(p.state.org, p.state.repo)] + list(new.pools),
+                key=lambda p: p.key,
+            )
+        ),
+        prs=tuple(p for p in old.prs if outside(p.org, p.repo)) + new.prs,
+        blockers=tuple(b for b in old.blockers if outside(b.org, b.repo)) + new.blockers,
+        repos={**old.repos, **new.repos},
+        protection={**old.protection, **new.protection},
     )

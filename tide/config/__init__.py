@@ -13,6 +13,7 @@ from tide.config.sections import (
     LogSettings,
     QueueSettings,
     ServerSettings,
+    WebhookSettings,
 )
 from tide.config.tide_section import TideSection
 
@@ -28,6 +29,7 @@ __all__ = [
     "QueueSettings",
     "ServerSettings",
     "TideSection",
+    "WebhookSettings",
     "load_config",
     "parse_config",
 ]

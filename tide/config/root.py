@@ -15,6 +15,7 @@ from tide.config.sections import (
     LogSettings,
     QueueSettings,
     ServerSettings,
+    WebhookSettings,
 )
 from tide.config.tide_section import TideSection
 from tide.model import MergeMethod
@@ -28,6 +29,7 @@ class Config(StrictModel):
     tide: TideSection = Field(default_factory=TideSection)
     queue: QueueSettings = Field(default_factory=QueueSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
+    webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
     history: HistorySettings = Field(default_factory=HistorySettings)
     log: LogSettings = Field(default_factory=LogSettings)
 

@@ -137,6 +137,33 @@ class ServerSettings(StrictModel):
     port: int = Field(default=8888, ge=0, le=65535)
 
 
+class WebhookSettings(StrictModel):
+    """GitHub webhook deliveries on the daemon's HTTP server: a sync within seconds of an
+    event, with polling kept as the safety net. The secret comes from a file or the env."""
+
+    enabled: bool = False
+    path: str = "/webhook"
+    secret_env: str | None = None
+    secret_file: str | None = None
+    debounce: Duration = 2.0
+
+    @field_validator("path")
+    @classmethod
+    def _absolute(cls, value: str) -> str:
+        if not value.startswith("/"):
+            raise ValueError(f'"{value}" must start with "/"')
+        return value
+
+    @model_validator(mode="after")
+    def _secret_when_enabled(self) -> WebhookSettings:
+        if self.secret_env and self.secret_file:
+            reject([Issue(("secret_file",), "secret_env is already set; use only one")])
+        if self.enabled and not (self.secret_env or self.secret_file):
+            message = "webhooks need a secret: set secret_env or secret_file"
+            reject([Issue(("enabled",), message)])
+        return self
+
+
 class HistorySettings(StrictModel):
     """Where the record of actions taken is kept across restarts."""
 
