@@ -3,9 +3,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Iterable, Mapping
 from types import TracebackType
 
+import aiohttp
 from aiohttp import web
 
 from tide.sim import control, graphql_api, rest_api, rest_apps, rest_git
@@ -42,6 +45,7 @@ class SimServer:
         self._host = host
         self._port = port
         self._runner: web.AppRunner | None = None
+        self._hook_task: asyncio.Task[None] | None = None
         self.url = ""
 
     @property
@@ -64,8 +68,34 @@ class SimServer:
         await site.start()
         port = self._runner.addresses[0][1]
         self.url = f"http://{self._host}:{port}"
+        self._hook_wake = asyncio.Event()
+        self.world.hooks.on_emit = self._hook_wake.set
+        self._hook_task = asyncio.create_task(self._deliver_hooks())
+
+    async def _deliver_hooks(self) -> None:
+        """Post queued webhook deliveries, as GitHub does, one at a time in order."""
+        hooks = self.world.hooks
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:
+            while True:
+                await self._hook_wake.wait()
+                self._hook_wake.clear()
+                while hooks.outbox:
+                    delivery = hooks.outbox.pop(0)
+                    try:
+                        async with session.post(
+                            delivery.url, data=delivery.body, headers=dict(delivery.headers)
+                        ) as resp:
+                            hooks.delivered.append((delivery, resp.status))
+                    except (aiohttp.ClientError, TimeoutError) as exc:
+                        hooks.delivered.append((delivery, type(exc).__name__))
 
     async def stop(self) -> None:
+        if self._hook_task is not None:
+            self._hook_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._hook_task
+            self._hook_task = None
+            self.world.hooks.on_emit = None
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None

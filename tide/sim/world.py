@@ -24,6 +24,7 @@ from tide.sim.entities import (
     StatusRecord,
 )
 from tide.sim.git import Commit, GitStore, apply_changes
+from tide.sim.hooks import Hooks
 from tide.sim.journal import Journal, PushRecord
 from tide.sim.world_items import DEFAULT_LOGIN, ItemActions
 
@@ -51,6 +52,7 @@ class World(ItemActions):
         self._repos: dict[str, SimRepo] = {}
         self.apps = Apps(self)
         self.journal = Journal()
+        self.hooks = Hooks()
         self.budgets = RateBudgets(graphql_points_per_hour, rest_requests_per_hour)
         self._ids = itertools.count(1001)
         self._events: list[tuple[datetime, int, Callable[[], None]]] = []
@@ -271,6 +273,9 @@ class World(ItemActions):
                     pr.mergeable_after = self.mergeable_known_at()
         if repo.ci is not None and sha is not None:
             repo.ci.on_branch_moved(self, repo, branch, old, sha)
+        self.hooks.emit(
+            "push", repo, {"ref": f"refs/heads/{branch}", "before": old, "after": sha}, now
+        )
 
     # -- statuses and check runs -------------------------------------------------------------
 
@@ -311,6 +316,9 @@ class World(ItemActions):
         )
         r.statuses.setdefault(sha, []).append(record)
         self._touch_heads(r, sha)
+        self.hooks.emit(
+            "status", r, {"sha": sha, "state": state, "context": context}, record.created_at
+        )
         return record
 
     def add_check_run(
@@ -356,11 +364,16 @@ class World(ItemActions):
         run.conclusion = conclusion if status == "completed" else None
         run.completed_at = self.now() if status == "completed" else None
         self._touch_heads(self.repo(repo), run.sha)
+        payload = {"action": status, "check_run": {"name": run.name, "head_sha": run.sha}}
+        self.hooks.emit("check_run", self.repo(repo), payload, self.now())
 
     # -- internals ----------------------------------------------------------------------------
 
     def _touch(self, item: SimIssue) -> None:
         item.updated_at = self.now()
+        event = "pull_request" if item.is_pull else "issues"
+        payload = {"action": "edited", event if item.is_pull else "issue": {"number": item.number}}
+        self.hooks.emit(event, item.repo, payload, item.updated_at)
 
     def _touch_heads(self, repo: SimRepo, sha: str) -> None:
         for pr in repo.open_with_head(sha):
