@@ -1,6 +1,6 @@
 """Where the GitHub token comes from: a `TokenSource`, and the static one read from env or file.
 
-GitHub App installation tokens (a later issue) plug in as another `TokenSource`.
+GitHub App installation tokens are another `TokenSource`: `tide.github.app_auth`.
 """
 
 from __future__ import annotations
