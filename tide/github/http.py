@@ -186,7 +186,8 @@ class HttpTransport:
             self.counters.count(endpoint, str(response.status))
             if response.status == 401:
                 # The message is the whole story for an operator; the endpoint rides along.
-                rejected = AuthError("GitHub rejected the token (401 Bad credentials)", status=401)
+                why = response.message or "Bad credentials"
+                rejected = AuthError(f"GitHub rejected the token (401 {why})", status=401)
                 rejected.endpoint = shown
                 raise rejected
             if is_rate_limited(response.status, response.headers, response.message):
