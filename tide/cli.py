@@ -12,6 +12,7 @@ from pathlib import Path
 from tide.config import Config, ConfigError, load_config
 
 DEFAULT_CONFIG = "config.yaml"
+DEFAULT_URL = "http://127.0.0.1:8888"
 
 
 def _config_path(arg: str | None) -> Path:
@@ -43,13 +44,56 @@ def cmd_run(args: argparse.Namespace) -> int:
     config, path = _load(args.config)
     if config is None:
         return 2
-    return asyncio.run(run_service(config, path, once=args.once, dry_run=args.dry_run))
+    return asyncio.run(
+        run_service(config, path, once=args.once, dry_run=args.dry_run, serve=not args.no_server)
+    )
+
+
+def _direct_config(args: argparse.Namespace) -> tuple[bool, Config | None]:
+    """(ok, config): the config when --direct asks for one."""
+    if not args.direct:
+        return True, None
+    config, _ = _load(args.config)
+    return config is not None, config
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from tide.server.commands import status_command
+
+    ok, config = _direct_config(args)
+    if not ok:
+        return 2
+    return asyncio.run(status_command(url=args.url, config=config, as_json=args.json))
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    from tide.server.commands import explain_command
+
+    ok, config = _direct_config(args)
+    if not ok:
+        return 2
+    return asyncio.run(explain_command(args.pr, url=args.url, config=config, as_json=args.json))
+
+
+def _reader_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--url",
+        default=os.environ.get("TIDE_URL") or DEFAULT_URL,
+        help=f"the daemon's HTTP address (default: $TIDE_URL or {DEFAULT_URL})",
+    )
+    parser.add_argument(
+        "--direct", action="store_true", help="ask GitHub with the config instead of the daemon"
+    )
+    parser.add_argument("--config", help="config file for --direct (default: ./config.yaml)")
+    parser.add_argument("--json", action="store_true", help="print the API's JSON")
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from tide.demo import run_demo
 
-    return asyncio.run(run_demo(forever=args.forever, seed=args.seed, speed=args.speed))
+    return asyncio.run(
+        run_demo(forever=args.forever, seed=args.seed, speed=args.speed, port=args.port)
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -60,7 +104,19 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--config", help="config file (default: $TIDE_CONFIG or ./config.yaml)")
     run.add_argument("--once", action="store_true", help="one full sync, then exit")
     run.add_argument("--dry-run", action="store_true", help="decide and log; change nothing")
+    run.add_argument(
+        "--no-server", action="store_true", help="no HTTP server (API, metrics, dashboard)"
+    )
     run.set_defaults(func=cmd_run)
+
+    status = sub.add_parser("status", help="print every pool's queue")
+    _reader_options(status)
+    status.set_defaults(func=cmd_status)
+
+    explain = sub.add_parser("explain", help="why isn't a pull request merging?")
+    explain.add_argument("pr", help="org/repo#123, or the pull request's URL")
+    _reader_options(explain)
+    explain.set_defaults(func=cmd_explain)
 
     check = sub.add_parser("check-config", help="validate a config file")
     check.add_argument("--config", help="config file (default: $TIDE_CONFIG or ./config.yaml)")
@@ -71,6 +127,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=0, help="seed of the sample world")
     demo.add_argument(
         "--speed", type=float, default=1.0, help="CI speed factor (2 = twice as fast)"
+    )
+    demo.add_argument(
+        "--port", type=int, default=8888, help="dashboard port (any free one if taken)"
     )
     demo.set_defaults(func=cmd_demo)
     return parser

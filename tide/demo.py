@@ -20,6 +20,7 @@ from tide.github.auth import StaticToken
 from tide.github.client import GitHub, GitHubEndpoint
 from tide.history import History
 from tide.logs import configure_logging
+from tide.server.app import StatusServer
 from tide.sim import FakeCI, Job, SimServer, World, fail_if_all_present, fail_if_present
 from tide.staging import Outcome
 from tide.sync import SyncReport
@@ -27,6 +28,7 @@ from tide.sync import SyncReport
 DEMO_TOKEN = "demo-token"
 READY = ("lgtm", "approved")
 MAX_MINUTES = 10.0
+DEMO_PORT = 8888
 
 
 @dataclass(frozen=True)
@@ -133,7 +135,7 @@ def demo_world(speed: float = 1.0) -> World:
     return world
 
 
-def demo_config(sim: SimServer, speed: float) -> Config:
+def demo_config(sim: SimServer, speed: float, port: int = DEMO_PORT) -> Config:
     period = max(1, round(2 / speed))
     text = f"""
     github:
@@ -157,7 +159,7 @@ def demo_config(sim: SimServer, speed: float) -> Config:
       merge_pause: 0.5s
       context_start_timeout: 2m
     server:
-      enabled: false
+      port: {port}
     """
     return parse_config(textwrap.dedent(text), source="demo")
 
@@ -220,30 +222,55 @@ def summary(world: World) -> str:
 
 
 async def run_demo(
-    *, forever: bool = False, seed: int = 0, speed: float = 1.0, out: TextIO | None = None
+    *,
+    forever: bool = False,
+    seed: int = 0,
+    speed: float = 1.0,
+    port: int = DEMO_PORT,
+    out: TextIO | None = None,
 ) -> int:
     out = out or sys.stdout
     configure_logging("info", "console", stream=out)
     world = demo_world(speed)
     async with SimServer(world) as sim:
-        config = demo_config(sim, speed)
-        count = sum(len(r.pulls) for r in world.repos.values())
-        banner = [
-            f"tide demo: the merge queue against a simulated GitHub at {sim.url}",
-            f"  {count} pull requests in acme/widgets and acme/gadgets; CI takes {4 / speed:g}s.",
-            f"  Look around: curl -H 'Authorization: token {DEMO_TOKEN}' "
-            f"{sim.url}/repos/acme/widgets/pulls/1",
-            "  Ctrl-C stops it; it also stops by itself once nothing more can merge.",
-            "",
-        ]
-        print("\n".join(banner), file=out)
+        config = demo_config(sim, speed, port)
         endpoint = GitHubEndpoint(sim.graphql_url, sim.api_url)
         async with GitHub(endpoint, StaticToken(DEMO_TOKEN)) as gh:
             daemon = Daemon(ConfigHolder(config), gh, history=History())
+            server = await _serve(daemon, config)
+            count = sum(len(r.pulls) for r in world.repos.values())
+            banner = [
+                f"tide demo: the merge queue against a simulated GitHub at {sim.url}",
+                f"  {count} pull requests in acme/widgets and acme/gadgets; "
+                f"CI takes {4 / speed:g}s.",
+                f"  Dashboard: {server.url}/ui  "
+                f"(why isn't #4 merging? {server.url}/ui/pr/acme/widgets/4)",
+                f"  From a shell: tide status --url {server.url}; "
+                f"tide explain acme/widgets#4 --url {server.url}",
+                f"  Look around: curl -H 'Authorization: token {DEMO_TOKEN}' "
+                f"{sim.url}/repos/acme/widgets/pulls/1",
+                "  Ctrl-C stops it; it also stops by itself once nothing more can merge"
+                + ("." if forever else " (--forever keeps it and the dashboard up)."),
+                "",
+            ]
+            print("\n".join(banner), file=out)
             watcher = asyncio.create_task(_watch(daemon, world, forever, out))
             try:
                 await daemon.run()
             finally:
                 watcher.cancel()
+                await server.stop()
         print("\n" + summary(world) + "\n", file=out)
     return 0
+
+
+async def _serve(daemon: Daemon, config: Config) -> StatusServer:
+    """The dashboard on the configured port, or on any free one when that is taken."""
+    settings = config.server
+    server = StatusServer(daemon, host=settings.address, port=settings.port)
+    try:
+        await server.start()
+    except OSError:
+        server = StatusServer(daemon, host=settings.address, port=0)
+        await server.start()
+    return server

@@ -117,9 +117,13 @@ class History:
     def to_json(self) -> dict[str, list[dict[str, object]]]:
         return {pool: [r.to_json() for r in self.records(pool)] for pool in self.pools()}
 
-    def load(self) -> None:
-        """Read the file if there is one; a corrupt file is reported and set aside."""
-        if self.path is None or not self.path.exists():
+    def load(self, *, set_aside: bool = True) -> None:
+        """Read the file if there is one; a corrupt file is reported and set aside (left
+        in place with `set_aside=False`, for readers such as `tide explain --direct`)."""
+        if self.path is None:
+            return
+        if not self.path.exists():
+            log.info("history_missing", path=str(self.path), action="starting a new one")
             return
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
@@ -129,6 +133,9 @@ class History:
                 pool: [Record.from_json(r) for r in records] for pool, records in data.items()
             }
         except (OSError, ValueError, KeyError, TypeError) as exc:
+            if not set_aside:
+                log.error("history_corrupt", path=str(self.path), error=str(exc))
+                return
             aside = self.path.with_suffix(self.path.suffix + ".corrupt")
             log.error("history_corrupt", path=str(self.path), error=str(exc), moved_to=str(aside))
             with contextlib.suppress(OSError):

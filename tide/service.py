@@ -14,11 +14,13 @@ import structlog
 from tide.clock import Clock, RealClock
 from tide.config import Config
 from tide.daemon import ConfigHolder, Daemon
+from tide.github.app_auth import app_token_source
 from tide.github.auth import TokenSource, static_token
 from tide.github.client import GitHub, GitHubEndpoint
 from tide.github.errors import AuthError, GitHubError
 from tide.history import History
 from tide.logs import configure_logging
+from tide.server.app import StatusServer
 
 log = structlog.get_logger()
 
@@ -26,9 +28,8 @@ log = structlog.get_logger()
 def token_source(config: Config) -> TokenSource:
     gh = config.github
     if gh.app is not None:
-        raise AuthError(
-            "GitHub App authentication is not available yet: use token_env or token_file"
-        )
+        # One client, so one installation: `installation_id`, or the App's only one.
+        return app_token_source(gh.app, api_url=gh.api_url)
     if gh.token_file:
         return static_token(token_file=gh.token_file)
     return static_token(token_env=gh.token_env or "GITHUB_TOKEN")
@@ -46,6 +47,7 @@ async def run_service(
     once: bool = False,
     dry_run: bool = False,
     clock: Clock | None = None,
+    serve: bool = True,
 ) -> int:
     configure_logging(config.log.level, config.log.format)
     try:
@@ -74,7 +76,21 @@ async def run_service(
         )
         if once:
             return await run_once(daemon)
-        return await daemon.run()
+        if not (serve and config.server.enabled):
+            return await daemon.run()
+        server = StatusServer(daemon, host=config.server.address, port=config.server.port)
+        try:
+            await server.start()
+        except OSError as exc:
+            where = f"{config.server.address}:{config.server.port}"
+            return fail(
+                f"cannot serve HTTP on {where} ({exc.strerror or exc}); "
+                "set server.port, or run with --no-server"
+            )
+        try:
+            return await daemon.run()
+        finally:
+            await server.stop()
 
 
 async def run_once(daemon: Daemon) -> int:

@@ -1,0 +1,152 @@
+"""Assembling the answer for one PR from what the daemon knows, reading GitHub only for a PR
+that no pool's search found (it lacks a label, say): then the same `criteria.evaluate`
+judges it, with the same repository settings, protection and blockers the sync used."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from tide.config import Config
+from tide.criteria import Verdict, evaluate
+from tide.explain import Explanation, explain, not_covered, not_open
+from tide.github.client import GitHub
+from tide.github.errors import NotFound
+from tide.github.search_query import open_prs_query
+from tide.history import History, Record
+from tide.model import PullRequest, RepoSettings, pool_key
+from tide.server.views import done_of
+from tide.status import Status, expected_status
+from tide.sync import SyncReport
+
+
+@dataclass
+class PRLookup:
+    """Finds open PRs outside every pool. Answers are kept until the next sync report, so a
+    page that refreshes itself costs GitHub one lookup per PR per sync at most."""
+
+    gh: GitHub
+    _report: SyncReport | None = None
+    _answers: dict[tuple[str, str, int], PullRequest | str] = field(default_factory=dict)
+    _searches: dict[tuple[str, str, str], dict[int, PullRequest]] = field(default_factory=dict)
+
+    async def open_pr(
+        self, org: str, repo: str, number: int, report: SyncReport | None
+    ) -> PullRequest | str:
+        """The open PR, or GitHub's word for why not: "merged", "closed" or ""."""
+        if report is not self._report:
+            self._report = report
+            self._answers.clear()
+            self._searches.clear()
+        key = (org, repo, number)
+        if key not in self._answers:
+            self._answers[key] = await self._find(org, repo, number)
+        return self._answers[key]
+
+    async def _find(self, org: str, repo: str, number: int) -> PullRequest | str:
+        try:
+            pull = await self.gh.rest.get_pull(org, repo, number)
+        except NotFound:
+            return ""
+        if pull.state != "open":
+            return "merged" if pull.merged else "closed"
+        # GitHub has no GraphQL search by number: list the branch's open PRs once.
+        branch = (org, repo, pull.base_ref)
+        if branch not in self._searches:
+            query = f'{open_prs_query({}, {f"{org}/{repo}"})} base:"{pull.base_ref}"'
+            found = await self.gh.search.pull_requests(query)
+            self._searches[branch] = {pr.number: pr for pr in found.items}
+        pr = self._searches[branch].get(number)
+        if pr is None:
+            return ""  # GitHub's search index lags behind a PR opened moments ago
+        return (await self.gh.complete_head_contexts([pr]))[0]
+
+    async def verdict(self, config: Config, report: SyncReport | None, pr: PullRequest) -> Verdict:
+        policy = config.branch_policy(pr.org, pr.repo, pr.base_ref)
+        settings = await self._settings(config, report, pr)
+        protection: tuple[str, ...] = ()
+        if policy.context_policy.from_branch_protection:
+            key = pool_key(pr.org, pr.repo, pr.base_ref)
+            if report is not None and key in report.protection:
+                protection = report.protection[key]
+            else:
+                contexts = await self.gh.rest.branch_protection_contexts(
+                    pr.org, pr.repo, pr.base_ref
+                )
+                protection = tuple(contexts or ())
+        blockers = report.blockers if report is not None else ()
+        return evaluate(pr, policy, settings, protection, blockers)
+
+    async def _settings(
+        self, config: Config, report: SyncReport | None, pr: PullRequest
+    ) -> RepoSettings:
+        if report is not None and pr.repo_key in report.repos:
+            return report.repos[pr.repo_key].settings
+        prefix = config.queue.options_for(pr.org, pr.repo).staging_prefix
+        return (await self.gh.repository_state(pr.org, pr.repo, prefix)).settings
+
+
+@dataclass
+class Knowledge:
+    """What an answer is built from: the daemon's last sync and records, or `--direct`'s."""
+
+    config: Config
+    report: SyncReport | None
+    history: History
+    lookup: PRLookup
+    expected: Mapping[str, Status] = field(default_factory=dict)
+    eligible_since: Callable[[str], datetime | None] = lambda _key: None
+
+    def repo_history(self, org: str, repo: str) -> list[Record]:
+        prefix = f"{org}/{repo}:"
+        records = [
+            r
+            for key in self.history.pools()
+            if key.startswith(prefix)
+            for r in self.history.records(key)
+        ]
+        return sorted(records, key=lambda r: r.time, reverse=True)
+
+
+async def explain_pr(
+    know: Knowledge, org: str, repo: str, number: int, now: datetime
+) -> Explanation:
+    """Every criterion, the place in the queue and the history of `org/repo#number`."""
+    key = f"{org}/{repo}#{number}"
+    if not know.config.queries_for_repo(org, repo):
+        return not_covered(org, repo, number, now)
+    report = know.report
+    for judged in report.pools if report is not None else ():
+        for verdict in judged.verdicts:
+            if verdict.pr.key != key:
+                continue
+            policy = judged.state.policy
+            return explain(
+                verdict,
+                policy,
+                now=now,
+                state=judged.state,
+                decision=judged.decision,
+                done=done_of(judged),
+                status=know.expected.get(key) or expected_status(verdict, policy),
+                history=know.history.records(judged.key),
+                eligible_since=know.eligible_since(key),
+            )
+    found = await know.lookup.open_pr(org, repo, number, report)
+    if isinstance(found, str):
+        return not_open(org, repo, number, know.repo_history(org, repo), now, found)
+    verdict = await know.lookup.verdict(know.config, report, found)
+    policy = know.config.branch_policy(org, repo, found.base_ref)
+    pools = {p.key: p for p in report.pools} if report is not None else {}
+    pool = pools.get(found.pool_key)
+    return explain(
+        verdict,
+        policy,
+        now=now,
+        state=pool.state if pool is not None else None,
+        decision=pool.decision if pool is not None else None,
+        in_pool=False,
+        status=know.expected.get(key) or expected_status(verdict, policy),
+        history=know.history.records(found.pool_key),
+    )
