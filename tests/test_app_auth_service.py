@@ -123,7 +123,7 @@ async def test_tide_run_once_authenticates_as_the_app(
     out = capsys.readouterr().out
     events = {line["event"]: line for line in map(json.loads, out.splitlines())}
     assert code == 0
-    assert events["github_identity"]["login"] == "tide-merge-queue"
+    assert events["self_check"]["identity"] == f"tide-merge-queue[bot] (GitHub App {APP_ID})"
     assert events["sync"]["prs"] == 1
     assert [m.number for m in world.journal.merges] == [1]
     assert world.journal.merges[0].actor == "tide-merge-queue[bot]"
@@ -222,3 +222,47 @@ async def test_tide_run_once_against_enterprise_urls(
     assert code == 0
     assert [m.number for m in enterprise.sim.world.journal.merges] == [1]
     assert all(p == "/api/graphql" or p.startswith("/api/v3/") for p in enterprise.paths)
+
+
+async def test_an_app_on_two_orgs_searches_and_merges_each_with_its_own_installation(
+    tmp_path: Path, schema: Any, capsys: pytest.CaptureFixture[str]
+):
+    world = app_world()
+    world.create_repo("umbrella/tools", ci=FakeCI([Job("ci/test", duration=0)]))
+    other = world.open_pr("umbrella/tools", {"tool.txt": "new\n"}, labels=["lgtm"])
+    world.set_status("umbrella/tools", other.head_sha, "ci/test", "success")
+    world.apps.install(APP_ID, "umbrella")
+    async with SimServer(world) as sim:
+        text = app_config(tmp_path, sim.graphql_url, sim.api_url).replace(
+            "- repos: [acme/widgets]", "- orgs: [acme, umbrella]"
+        )
+        code = await run_service(parse_config(text), None, once=True)
+    out = capsys.readouterr().out
+    assert code == 0
+    assert sorted((m.repo, m.number) for m in world.journal.merges) == [
+        ("acme/widgets", 1),
+        ("umbrella/tools", 1),
+    ]
+    # An installation token only sees its own org, so both merges prove that each org was
+    # searched and merged with its own installation's token (Tide's OrgQueries).
+    searches = [r for r in world.journal.requests if r.endpoint.endswith("SearchPullRequests")]
+    assert len(searches) == 4  # the sync and the status pass, once per org
+    assert not [t for t in world.apps.tokens if t in out]
+
+
+async def test_the_self_check_names_identity_permissions_and_refuses_an_unreachable_repo(
+    tmp_path: Path, schema: Any, capsys: pytest.CaptureFixture[str]
+):
+    world = app_world()
+    async with SimServer(world) as sim:
+        text = app_config(tmp_path, sim.graphql_url, sim.api_url).replace(
+            "- repos: [acme/widgets]", "- repos: [acme/widgets, acme/missing]"
+        )
+        code = await run_service(parse_config(text), None, once=True)
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "tide self-check" in err
+    assert f"tide-merge-queue[bot] (GitHub App {APP_ID})" in err
+    assert "repo acme/widgets: permission" in err
+    assert "tide: cannot reach repository acme/missing:" in err
+    assert world.journal.merges == []

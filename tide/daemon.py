@@ -24,8 +24,8 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from tide.clock import Clock, RealClock
 from tide.config import Config, ConfigError, load_config
-from tide.executor import Executor
 from tide.github.client import GitHub
+from tide.github.clients import Clients
 from tide.history import History
 from tide.statuses import StatusPass, StatusUpdater
 from tide.sync import Syncer, SyncReport, merge_reports
@@ -85,19 +85,19 @@ class Daemon:
     def __init__(
         self,
         holder: ConfigHolder,
-        gh: GitHub,
+        gh: GitHub | Clients,
         *,
         clock: Clock | None = None,
         dry_run: bool = False,
         history: History | None = None,
     ) -> None:
         self.holder = holder
-        self.gh = gh
+        self.clients = gh if isinstance(gh, Clients) else Clients.of(gh)
         self.clock = clock or RealClock()
         self.history = history or History()
-        self.executor = Executor(gh, self.clock, dry_run=dry_run)
-        self.syncer = Syncer(gh, self.clock, self.executor, self.history)
-        self.statuses = StatusUpdater(gh, self.clock, dry_run=dry_run)
+        self.dry_run = dry_run
+        self.syncer = Syncer(self.clients, self.clock, self.history, dry_run=dry_run)
+        self.statuses = StatusUpdater(self.clients, self.clock, dry_run=dry_run)
         self.lock = asyncio.Lock()
         self.last_report: SyncReport | None = None
         self.last_status: StatusPass | None = None
@@ -110,6 +110,15 @@ class Daemon:
         self._pending_repos: set[str] = set()
         self._scheduler: AsyncIOScheduler | None = None
         self._signals = 0
+
+    @property
+    def gh(self) -> GitHub:
+        """The client whose requests and budget the metrics show (with a GitHub App spread
+        over several orgs: the first installation's)."""
+        gh = self.clients.default
+        if gh is None:
+            raise RuntimeError("no GitHub client is open yet")
+        return gh
 
     @property
     def config(self) -> Config:
@@ -147,14 +156,19 @@ class Daemon:
         """Slow down before the GraphQL budget runs dry."""
         period = self.config.sync_period
         now = self.clock.now()
-        delay = self.gh.budget.next_sync_delay(now, period)
+        budgets = self.clients.budgets()
+        if not budgets:
+            return
+        # The installation that would run dry first sets the pace.
+        budget = max(budgets, key=lambda b: b.next_sync_delay(now, period))
+        delay = budget.next_sync_delay(now, period)
         if delay > period * 1.01:
             self.not_before = now + timedelta(seconds=delay)
             log.warning(
                 "slowing_down",
                 next_sync_in=round(delay),
-                rate_remaining=self.gh.budget.remaining,
-                resets_at=str(self.gh.budget.reset_at),
+                rate_remaining=budget.remaining,
+                resets_at=str(budget.reset_at),
             )
         else:
             self.not_before = None

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from tide.config import Config
-from tide.github.client import GitHub
+from tide.github.clients import Clients
 from tide.github.errors import GitHubError
 
 # Merging needs push access; triage or read can only watch.
@@ -25,7 +25,7 @@ class SelfCheck:
 
 
 async def self_check(
-    config: Config, gh: GitHub, identity: str, *, source: str, dry_run: bool
+    config: Config, clients: Clients, identity: str, *, source: str, dry_run: bool
 ) -> SelfCheck:
     check = SelfCheck()
     orgs, repos = config.org_exceptions_and_repos()
@@ -44,6 +44,7 @@ async def self_check(
         owner, _, name = full.partition("/")
         prefix = config.queue.options_for(owner, name).staging_prefix
         try:
+            gh = await clients.for_org(owner)
             state = await gh.repository_state(owner, name, prefix)
         except GitHubError as exc:
             check.fatal.append(f"cannot reach repository {full}: {exc}")
@@ -58,8 +59,9 @@ async def self_check(
         check.lines.append(
             f"  repo {full}: permission {permission}, {staging} staging branch(es) found{note}"
         )
-    budget = gh.budget
-    if budget.remaining is not None:
+    for budget in clients.budgets():
+        if budget.remaining is None:
+            continue
         reset = budget.reset_at.isoformat() if budget.reset_at else "unknown"
         check.lines.append(
             f"  budget:      {budget.remaining}/{budget.limit} GraphQL points, resets {reset}"

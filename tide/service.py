@@ -7,6 +7,7 @@ line on stderr and a non-zero exit, never a traceback.
 from __future__ import annotations
 
 import sys
+from contextlib import AsyncExitStack
 from pathlib import Path
 
 import structlog
@@ -14,12 +15,14 @@ import structlog
 from tide.clock import Clock, RealClock
 from tide.config import Config
 from tide.daemon import ConfigHolder, Daemon
-from tide.github.app_auth import app_token_source
+from tide.github.app_auth import GitHubApp, app_token_source
 from tide.github.auth import TokenSource, static_token
 from tide.github.client import GitHub, GitHubEndpoint
+from tide.github.clients import Clients
 from tide.github.errors import AuthError, GitHubError
 from tide.history import History
 from tide.logs import configure_logging
+from tide.selfcheck import self_check
 from tide.server.app import StatusServer
 
 log = structlog.get_logger()
@@ -40,6 +43,33 @@ def fail(message: str) -> int:
     return 1
 
 
+async def connect(config: Config, stack: AsyncExitStack, clock: Clock) -> tuple[Clients, str]:
+    """The GitHub clients for the config's credentials, and who they act as.
+
+    A token, or an App pinned to `installation_id`: one client. An App without one: a
+    client per org installation, found on first use (searches then run per org)."""
+    settings = config.github
+    endpoint = GitHubEndpoint(settings.graphql_url, settings.api_url)
+    if settings.app is not None:
+        app = GitHubApp.from_settings(settings.app, api_url=settings.api_url, clock=clock)
+        identity = await app.identity()
+        if settings.app.installation_id is None:
+            if not await app.installations():
+                raise AuthError(f"GitHub App {settings.app.app_id} is not installed on any account")
+            clients = Clients(app=app, endpoint=endpoint, clock=clock)
+            stack.push_async_callback(clients.close)
+            orgs, repos = config.org_exceptions_and_repos()
+            first = sorted({*orgs, *(r.split("/", 1)[0] for r in repos)})
+            for org in first[:1]:
+                await clients.for_org(org)  # the metrics' client, and a first token check
+            return clients, identity
+        tokens: TokenSource = app.for_installation(settings.app.installation_id)
+        gh = await stack.enter_async_context(GitHub(endpoint, tokens, clock=clock))
+        return Clients.of(gh), identity
+    gh = await stack.enter_async_context(GitHub(endpoint, token_source(config), clock=clock))
+    return Clients.of(gh), await gh.viewer()
+
+
 async def run_service(
     config: Config,
     path: Path | None,
@@ -50,29 +80,34 @@ async def run_service(
     serve: bool = True,
 ) -> int:
     configure_logging(config.log.level, config.log.format)
-    try:
-        tokens = token_source(config)
-    except AuthError as exc:
-        return fail(str(exc))
-    endpoint = GitHubEndpoint(config.github.graphql_url, config.github.api_url)
+    clock = clock or RealClock()
     history = History(path=Path(config.history.path))
     history.load()
-    async with GitHub(endpoint, tokens, clock=clock or RealClock()) as gh:
+    async with AsyncExitStack() as stack:
         try:
-            login = await gh.viewer()
+            clients, identity = await connect(config, stack, clock)
+            check = await self_check(
+                config, clients, identity, source=str(path or "config"), dry_run=dry_run
+            )
         except AuthError as exc:
             return fail(str(exc))
         except GitHubError as exc:
-            return fail(f"cannot reach GitHub at {endpoint.graphql_url}: {exc}")
+            return fail(f"cannot reach GitHub at {config.github.graphql_url}: {exc}")
+        print(check.text, file=sys.stderr)
         log.info(
-            "github_identity",
-            login=login,
-            graphql=endpoint.graphql_url,
-            rate_remaining=gh.budget.remaining,
+            "self_check",
+            identity=identity,
+            graphql=config.github.graphql_url,
+            rate_remaining=clients.remaining(),
+            warnings=check.warnings,
             dry_run=dry_run,
         )
+        if check.fatal:
+            for problem in check.fatal:
+                fail(problem)
+            return 1
         daemon = Daemon(
-            ConfigHolder(config, path), gh, clock=clock, dry_run=dry_run, history=history
+            ConfigHolder(config, path), clients, clock=clock, dry_run=dry_run, history=history
         )
         if once:
             return await run_once(daemon)

@@ -14,10 +14,11 @@ import structlog
 
 from tide.clock import Clock
 from tide.config import Config
-from tide.criteria import Code, evaluate, status_context_of
+from tide.criteria import Code, Verdict, evaluate, status_context_of
 from tide.github.client import GitHub
+from tide.github.clients import Clients
 from tide.github.errors import GitHubError
-from tide.github.search_query import open_prs_query
+from tide.github.search_query import open_prs_queries, open_prs_query
 from tide.model import PullRequest, RepoSettings, pool_key
 from tide.status import Status, expected_status, needs_write
 from tide.sync import SyncReport
@@ -36,16 +37,17 @@ class StatusPass:
 
 
 class StatusUpdater:
-    def __init__(self, gh: GitHub, clock: Clock, *, dry_run: bool = False) -> None:
-        self.gh = gh
+    def __init__(self, clients: Clients | GitHub, clock: Clock, *, dry_run: bool = False) -> None:
+        self.clients = clients if isinstance(clients, Clients) else Clients.of(clients)
         self.clock = clock
         self.dry_run = dry_run
-        self._latest: datetime | None = None
-        self._query = ""
+        self._latest: dict[str, datetime] = {}  # per search string: newest update seen
         self._last_full: datetime | None = None
         self._settings: dict[str, RepoSettings] = {}
         self._protection: dict[str, tuple[str, ...]] = {}
-        self.expected: dict[str, Status] = {}  # by PR key, for the API and the dashboard
+        # By PR key, for the API and the dashboard: what each PR should show, and why.
+        self.expected: dict[str, Status] = {}
+        self.verdicts: dict[str, Verdict] = {}
 
     def force_full_pass(self) -> None:
         """After a config change every status may change, updated or not."""
@@ -56,30 +58,17 @@ class StatusUpdater:
         orgs, repos = config.org_exceptions_and_repos()
         if not orgs and not repos:
             return result
-        query = open_prs_query(orgs, repos)
+        if self.clients.sharded:
+            searches = list(open_prs_queries(orgs, repos).items())
+        else:
+            searches = [("", open_prs_query(orgs, repos))]
         now = self.clock.now()
-        full = (
-            query != self._query
-            or self._last_full is None
-            or now - self._last_full > FULL_PASS_EVERY
-        )
-        start = None if full or self._latest is None else self._latest - OVERLAP
+        full = self._last_full is None or now - self._last_full > FULL_PASS_EVERY
         found: dict[str, PullRequest] = {}
-        try:
-            searched = await self.gh.search.pull_requests(query, start=start)
-            if searched.error is not None:
-                result.errors.append(str(searched.error))
-            for pr in searched.items:
-                found[pr.key] = pr
-        except GitHubError as exc:
-            result.errors.append(str(exc))
-        if found and not result.errors:
-            newest = max((pr.updated_at for pr in found.values() if pr.updated_at), default=None)
-            if newest is not None:
-                self._latest = newest
-            self._query = query
-            if full:
-                self._last_full = now
+        for org, query in searches:
+            await self._search(org, query, full, found, result)
+        if full and not result.errors:
+            self._last_full = now
         # PRs the sync just judged are processed too, even if the search missed them;
         # the ones it merged are done (the merge set their status).
         if report is not None:
@@ -101,25 +90,47 @@ class StatusUpdater:
             log.warning("status_pass_error", error=error)
         return result
 
+    async def _search(
+        self, org: str, query: str, full: bool, found: dict[str, PullRequest], result: StatusPass
+    ) -> None:
+        """Every open PR the query covers, or only those updated since the last pass."""
+        latest = self._latest.get(query)
+        start = None if full or latest is None else latest - OVERLAP
+        try:
+            gh = await self.clients.for_org(org)
+            searched = await gh.search.pull_requests(query, start=start)
+        except GitHubError as exc:
+            result.errors.append(str(exc))
+            return
+        if searched.error is not None:
+            result.errors.append(str(searched.error))
+        for pr in searched.items:
+            found[pr.key] = pr
+        newest = max((pr.updated_at for pr in searched.items if pr.updated_at), default=None)
+        if newest is not None and searched.error is None:
+            self._latest[query] = newest
+
     async def _one(self, config: Config, report: SyncReport | None, pr: PullRequest) -> bool:
+        gh = await self.clients.for_org(pr.org)
         if pr.head_contexts is None:
-            pr = (await self.gh.complete_head_contexts([pr]))[0]
+            pr = (await gh.complete_head_contexts([pr]))[0]
         policy = config.branch_policy(pr.org, pr.repo, pr.base_ref)
-        settings = await self._settings_for(config, report, pr)
+        settings = await self._settings_for(gh, config, report, pr)
         protection: tuple[str, ...] = ()
         if policy.context_policy.from_branch_protection:
-            protection = await self._protection_for(report, pr)
+            protection = await self._protection_for(gh, report, pr)
         blockers = report.blockers if report else ()
         verdict = evaluate(pr, policy, settings, protection, blockers)
         want = expected_status(verdict, policy)
         self.expected[pr.key] = want
+        self.verdicts[pr.key] = verdict
         current = status_context_of(pr, policy.status_context)
         retest = policy.queue.retest_label
         wrote = False
         if needs_write(
             current.state.value if current else None, current.description if current else None, want
         ):
-            wrote = await self._write(pr, policy.status_context, want)
+            wrote = await self._write(gh, pr, policy.status_context, want)
         broken = any(r.code == Code.BROKEN for r in verdict.blocking)
         if retest and retest in pr.labels and not broken:
             # The retest label did its job (the failure record is gone): take it off again
@@ -127,11 +138,11 @@ class StatusUpdater:
             if self.dry_run:
                 log.info("dry_run", would="remove label", pr=pr.key, label=retest)
             else:
-                await self.gh.rest.remove_label(pr.org, pr.repo, pr.number, retest)
+                await gh.rest.remove_label(pr.org, pr.repo, pr.number, retest)
                 log.info("retest_label_removed", pr=pr.key, label=retest)
         return wrote
 
-    async def _write(self, pr: PullRequest, context: str, want: Status) -> bool:
+    async def _write(self, gh: GitHub, pr: PullRequest, context: str, want: Status) -> bool:
         if self.dry_run:
             log.info(
                 "dry_run",
@@ -141,7 +152,7 @@ class StatusUpdater:
                 description=want.description,
             )
             return False
-        await self.gh.rest.create_status(
+        await gh.rest.create_status(
             pr.org,
             pr.repo,
             pr.head_sha,
@@ -154,22 +165,24 @@ class StatusUpdater:
         return True
 
     async def _settings_for(
-        self, config: Config, report: SyncReport | None, pr: PullRequest
+        self, gh: GitHub, config: Config, report: SyncReport | None, pr: PullRequest
     ) -> RepoSettings:
         key = pr.repo_key
         if report is not None and key in report.repos:
             self._settings[key] = report.repos[key].settings
         if key not in self._settings:
             prefix = config.queue.options_for(pr.org, pr.repo).staging_prefix
-            state = await self.gh.repository_state(pr.org, pr.repo, prefix)
+            state = await gh.repository_state(pr.org, pr.repo, prefix)
             self._settings[key] = state.settings
         return self._settings[key]
 
-    async def _protection_for(self, report: SyncReport | None, pr: PullRequest) -> tuple[str, ...]:
+    async def _protection_for(
+        self, gh: GitHub, report: SyncReport | None, pr: PullRequest
+    ) -> tuple[str, ...]:
         key = pool_key(pr.org, pr.repo, pr.base_ref)
         if report is not None and key in report.protection:
             self._protection[key] = report.protection[key]
         if key not in self._protection:
-            contexts = await self.gh.rest.branch_protection_contexts(pr.org, pr.repo, pr.base_ref)
+            contexts = await gh.rest.branch_protection_contexts(pr.org, pr.repo, pr.base_ref)
             self._protection[key] = tuple(contexts or ())
         return self._protection[key]

@@ -20,9 +20,16 @@ from tide.criteria import Code, Verdict, effective_context_policy, evaluate
 from tide.decision import Action, Decision, PoolState
 from tide.executor import Execution, Executor
 from tide.github.client import GitHub
+from tide.github.clients import Clients
 from tide.github.errors import GitHubError
-from tide.github.records import RepositoryState
-from tide.github.search_query import blocker_query, query_string, repo_query_string
+from tide.github.records import RepositoryState, SearchResult
+from tide.github.search_query import (
+    blocker_org_queries,
+    blocker_query,
+    org_queries,
+    query_string,
+    repo_query_string,
+)
 from tide.history import History, Record, targets
 from tide.model import Blocker, MergeMethod, PullRequest, StagedPR, pool_key
 from tide.planner import decide
@@ -78,13 +85,16 @@ class _Search:
 
 
 class Syncer:
-    """Runs syncs against one GitHub; holds only caches and the history."""
+    """Runs syncs against GitHub; holds only caches and the history."""
 
-    def __init__(self, gh: GitHub, clock: Clock, executor: Executor, history: History) -> None:
-        self.gh = gh
+    def __init__(
+        self, clients: Clients | GitHub, clock: Clock, history: History, *, dry_run: bool = False
+    ) -> None:
+        self.clients = clients if isinstance(clients, Clients) else Clients.of(clients)
         self.clock = clock
-        self.executor = executor
         self.history = history
+        self.dry_run = dry_run
+        self._executors: dict[str, Executor] = {}
         self._compare: dict[tuple[str, str, str, str], bool] = {}
         self._last_wait: dict[str, str] = {}
         self._staging_repos: set[tuple[str, str]] = set()
@@ -93,7 +103,7 @@ class Syncer:
     async def sync(self, config: Config, repos: frozenset[str] | None = None) -> SyncReport:
         """A full sync, or with `repos` (`org/repo`) one limited to those repositories."""
         started = self.clock.now()
-        self.gh.budget.start_sync()
+        self.clients.start_sync()
         found = await self._search(config, repos)
         errors = list(found.errors)
         blockers: tuple[Blocker, ...] = ()
@@ -142,8 +152,8 @@ class Syncer:
             },
             protection=protection,
             errors=tuple(errors),
-            graphql_cost=self.gh.budget.spent_this_sync,
-            rate_remaining=self.gh.budget.remaining,
+            graphql_cost=self.clients.spent_this_sync(),
+            rate_remaining=self.clients.remaining(),
         )
         _log_summary(report)
         return report
@@ -154,16 +164,23 @@ class Syncer:
         prs: dict[str, PullRequest] = {}
         errors: list[str] = []
         complete = True
-        if repos is None:
-            strings = [query_string(q) for q in config.queries]
+        # (org, search string): with a GitHub App each org's installation searches its own.
+        strings: list[tuple[str, str]] = []
+        if repos is not None:
+            for full in sorted(repos):
+                org, repo = full.split("/", 1)
+                queries = config.queries_for_repo(org, repo)
+                strings += [(org, repo_query_string(q, full)) for q in queries]
+        elif self.clients.sharded:
+            strings = [(org, s) for q in config.queries for org, s in org_queries(q).items()]
         else:
-            strings = [
-                repo_query_string(q, full)
-                for full in sorted(repos)
-                for q in config.queries_for_repo(*full.split("/", 1))
-            ]
+            strings = [("", query_string(q)) for q in config.queries]
+
+        async def search(org: str, text: str) -> SearchResult[PullRequest]:
+            return await (await self.clients.for_org(org)).search.pull_requests(text)
+
         results = await asyncio.gather(
-            *(self.gh.search.pull_requests(s) for s in strings), return_exceptions=True
+            *(search(org, s) for org, s in strings), return_exceptions=True
         )
         for index, result in enumerate(results):
             if isinstance(result, BaseException):
@@ -189,13 +206,21 @@ class Syncer:
         orgs, repos = config.org_exceptions_and_repos()
         if only is not None:
             orgs, repos = {}, only
-        try:
-            result = await self.gh.search.issues(blocker_query(config.blocker_label, orgs, repos))
-        except GitHubError as exc:
-            return (), f"could not read blocker issues: {exc}"
-        if result.error is not None:
-            return (), f"could not read blocker issues: {result.error}"
-        return tuple(result.items), ""
+        label = config.blocker_label
+        if self.clients.sharded:
+            queries = list(blocker_org_queries(label, orgs, repos).items())
+        else:
+            queries = [("", blocker_query(label, orgs, repos))]
+        found: list[Blocker] = []
+        for org, text in queries:
+            try:
+                result = await (await self.clients.for_org(org)).search.issues(text)
+            except GitHubError as exc:
+                return (), f"could not read blocker issues: {exc}"
+            if result.error is not None:
+                return (), f"could not read blocker issues: {result.error}"
+            found += result.items
+        return tuple(found), ""
 
     async def _repositories(
         self, config: Config, repos: Iterable[tuple[str, str]]
@@ -203,7 +228,8 @@ class Syncer:
         async def one(org: str, repo: str) -> RepositoryState | str:
             prefix = config.queue.options_for(org, repo).staging_prefix
             try:
-                return await self.gh.repository_state(org, repo, prefix)
+                gh = await self.clients.for_org(org)
+                return await gh.repository_state(org, repo, prefix)
             except GitHubError as exc:
                 return f"could not read repository {org}/{repo}: {exc}"
 
@@ -211,9 +237,13 @@ class Syncer:
         states = await asyncio.gather(*(one(org, repo) for org, repo in keys))
         return dict(zip(keys, states, strict=True))
 
-    async def protection_for(self, org: str, repo: str, branch: str) -> tuple[str, ...]:
-        contexts = await self.gh.rest.branch_protection_contexts(org, repo, branch)
-        return tuple(contexts or ())
+    async def _executor(self, org: str) -> Executor:
+        executor = self._executors.get(org)
+        if executor is None:
+            gh = await self.clients.for_org(org)
+            executor = Executor(gh, self.clock, dry_run=self.dry_run)
+            self._executors[org] = executor
+        return executor
 
     # -- one pool ----------------------------------------------------------------------------
 
@@ -236,14 +266,16 @@ class Syncer:
         try:
             if isinstance(repo_state, str) or repo_state is None:
                 raise _PoolError(repo_state or f"no data for {org}/{repo}")
-            base = await self.gh.branch_head(org, repo, branch)
+            gh = await self.clients.for_org(org)
+            base = await gh.branch_head(org, repo, branch)
             if base is None:
                 raise _PoolError(f"base branch {branch} does not exist")
             protection: tuple[str, ...] = ()
             if policy.context_policy.from_branch_protection:
-                protection = await self.protection_for(org, repo, branch)
+                found = await gh.rest.branch_protection_contexts(org, repo, branch)
+                protection = tuple(found or ())
                 protection_cache[pool_key(org, repo, branch)] = protection
-            prs = await self.gh.complete_head_contexts(prs)
+            prs = await gh.complete_head_contexts(prs)
         except (GitHubError, _PoolError) as exc:
             return self._failed(empty, prs, f"{exc}")
         pool_blockers = tuple(b for b in blockers if b.applies_to(org, repo, branch))
@@ -272,7 +304,7 @@ class Syncer:
             decision = Decision(Action.WAIT, blocker_error)
             return PoolReport(state, decision, verdicts, error=blocker_error)
         try:
-            state = replace(state, up_to_date=await self._up_to_date(state, cp, verdicts))
+            state = replace(state, up_to_date=await self._up_to_date(gh, state, cp, verdicts))
         except GitHubError as exc:
             log.warning("compare_failed", pool=state.key, error=str(exc))
         decision = decide(state)
@@ -282,9 +314,8 @@ class Syncer:
         if self.stopping.is_set() and decision.action != Action.WAIT:
             decision = Decision(Action.WAIT, "shutting down: no new actions")
         try:
-            execution = await self.executor.execute(
-                state, decision, {v.pr.number: v for v in verdicts}
-            )
+            executor = await self._executor(org)
+            execution = await executor.execute(state, decision, {v.pr.number: v for v in verdicts})
         except GitHubError as exc:
             execution = Execution(errors=[str(exc)])
         self._record(state, decision, execution)
@@ -325,7 +356,7 @@ class Syncer:
         return tuple(results)
 
     async def _up_to_date(
-        self, state: PoolState, cp: ContextPolicy, verdicts: Sequence[Verdict]
+        self, gh: GitHub, state: PoolState, cp: ContextPolicy, verdicts: Sequence[Verdict]
     ) -> frozenset[int]:
         """Eligible PRs whose own head already tested what would land (base is its ancestor)."""
         book = read_runs(state)
@@ -345,9 +376,7 @@ class Syncer:
                 if calls >= COMPARE_LIMIT:
                     break
                 calls += 1
-                status = await self.gh.rest.compare(
-                    state.org, state.repo, state.base_sha, pr.head_sha
-                )
+                status = await gh.rest.compare(state.org, state.repo, state.base_sha, pr.head_sha)
                 self._compare[key] = status in ("ahead", "identical")
             if self._compare[key]:
                 found.add(pr.number)
@@ -381,7 +410,7 @@ class Syncer:
             log.error("operator_action_needed", pool=state.key, error=execution.operator_error)
         if decision.action not in RECORDED:
             return
-        reason = decision.reason if not self.executor.dry_run else f"dry-run: {decision.reason}"
+        reason = decision.reason if not self.dry_run else f"dry-run: {decision.reason}"
         if execution.dropped:
             reason += "; left out " + "; ".join(execution.dropped)
         self.history.record(

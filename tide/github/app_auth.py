@@ -193,6 +193,13 @@ class GitHubApp:
         claims = {"iat": now - JWT_BACKDATE, "exp": now + JWT_LIFETIME, "iss": str(self.app_id)}
         return pyjwt.encode(claims, self._key, algorithm="RS256")
 
+    async def identity(self) -> str:
+        """Who the App is (`GET /app`), for the start-up check: `slug[bot] (App 123)`."""
+        response = await self._request("GET", "/app", endpoint="GET /app")
+        doc = self._document(response, "GET /app", expect=200)
+        slug = doc.get("slug") if isinstance(doc, dict) else None
+        return f"{slug}[bot] (GitHub App {self.app_id})" if slug else f"GitHub App {self.app_id}"
+
     async def installations(self, *, refresh: bool = False) -> tuple[Installation, ...]:
         """Every installation of the App (all pages), listed once and then remembered."""
         async with self._listing:

@@ -15,7 +15,6 @@ from pydantic import TypeAdapter, ValidationError
 
 from tide.clock import RealClock
 from tide.config import Config
-from tide.executor import Executor
 from tide.explain import Explanation, Presence, parse_pr_ref
 from tide.github.client import GitHub, GitHubEndpoint
 from tide.github.errors import AuthError, GitHubError
@@ -69,7 +68,7 @@ async def direct(config: Config) -> AsyncIterator[Knowledge]:
     try:
         async with GitHub(endpoint, tokens, clock=clock) as gh:
             await gh.viewer()
-            syncer = Syncer(gh, clock, Executor(gh, clock, dry_run=True), History())
+            syncer = Syncer(gh, clock, History(), dry_run=True)
             report = await syncer.sync(config)
             history = History(path=Path(config.history.path))
             history.load(set_aside=False)
