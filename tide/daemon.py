@@ -105,6 +105,8 @@ class Daemon:
         self.started_at = self.clock.now()
         # Called with every finished sync report (metrics, the status API, the dashboard).
         self.listeners: list[Callable[[SyncReport], None]] = []
+        # Called with every finished status pass and how long it took, in seconds.
+        self.status_listeners: list[Callable[[StatusPass, float], None]] = []
         self._stop = asyncio.Event()
         self._wake = asyncio.Event()
         self._pending_repos: set[str] = set()
@@ -148,9 +150,16 @@ class Daemon:
 
     async def statuses_once(self) -> StatusPass:
         async with self.lock:
+            started = self.clock.now()
             result = await self.statuses.update(self.config, self.last_report)
             self.last_status = result
-            return result
+        seconds = (self.clock.now() - started).total_seconds()
+        for listener in self.status_listeners:
+            try:
+                listener(result, seconds)
+            except Exception:
+                log.exception("listener_failed")
+        return result
 
     def _pace(self, report: SyncReport) -> None:
         """Slow down before the GraphQL budget runs dry."""

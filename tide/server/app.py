@@ -29,6 +29,7 @@ from tide.server.pr_page import pr_page
 from tide.server.prow import prow_pools
 from tide.server.queue import format_duration
 from tide.server.views import Overview, overview
+from tide.server.webhook import WebhookEndpoint
 from tide.statuses import StatusPass
 from tide.sync import SyncReport
 
@@ -80,6 +81,7 @@ class StatusServer:
         self.port = port
         self.metrics = Metrics(daemon.gh.counters, daemon.gh.budget)
         self.lookup = PRLookup(daemon.gh)
+        self.webhooks = WebhookEndpoint(daemon)
         self.url = ""
         self._runner: web.AppRunner | None = None
         self._attached = False
@@ -92,17 +94,7 @@ class StatusServer:
             return
         self._attached = True
         self.daemon.listeners.append(self.on_sync)
-        # The daemon has listeners for syncs only; status passes are timed by wrapping the
-        # one method that runs them, on this instance, until it grows a hook of its own.
-        run_pass = self.daemon.statuses_once
-
-        async def timed_pass() -> StatusPass:
-            started = self.daemon.clock.now()
-            result = await run_pass()
-            self.on_status_pass((self.daemon.clock.now() - started).total_seconds())
-            return result
-
-        self.daemon.statuses_once = timed_pass  # type: ignore[method-assign]
+        self.daemon.status_listeners.append(self.on_status_pass)
 
     def detach(self) -> None:
         if not self._attached:
@@ -110,12 +102,13 @@ class StatusServer:
         self._attached = False
         if self.on_sync in self.daemon.listeners:
             self.daemon.listeners.remove(self.on_sync)
-        vars(self.daemon).pop("statuses_once", None)
+        if self.on_status_pass in self.daemon.status_listeners:
+            self.daemon.status_listeners.remove(self.on_status_pass)
 
     def on_sync(self, report: SyncReport) -> None:
         self.metrics.observe_sync(report, len(self.daemon.config.queries))
 
-    def on_status_pass(self, seconds: float) -> None:
+    def on_status_pass(self, result: StatusPass, seconds: float) -> None:
         self.metrics.observe_status_pass(seconds)
 
     # -- answers -----------------------------------------------------------------------------
@@ -166,6 +159,8 @@ class StatusServer:
         app.router.add_get("/ui/pr", _ui_find_pr)
         app.router.add_get("/ui/pr/{org}/{repo}/{number:\\d+}", _ui_pr)
         app.router.add_get("/ui/static/tide.css", _css)
+        # Registered always; answers 404 unless `webhooks.enabled` (it can change on reload).
+        app.router.add_post(self.daemon.config.webhooks.path, self.webhooks.handle)
         return app
 
     async def start(self) -> None:
