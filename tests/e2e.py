@@ -15,8 +15,8 @@ from tide.github.auth import StaticToken
 from tide.github.client import GitHub, GitHubEndpoint
 from tide.github.retry import RetryPolicy
 from tide.history import History
+from tide.report import SyncReport
 from tide.sim import FakeCI, Job, SimServer, World
-from tide.sync import SyncReport
 
 TOKEN = "sim-token"
 

@@ -27,8 +27,9 @@ from tide.config import Config, ConfigError, load_config
 from tide.github.client import GitHub
 from tide.github.clients import Clients
 from tide.history import History
+from tide.report import SyncReport, merge_reports
 from tide.statuses import StatusPass, StatusUpdater
-from tide.sync import Syncer, SyncReport, merge_reports
+from tide.sync import Syncer
 
 log = structlog.get_logger()
 

@@ -20,10 +20,10 @@ from tide.github.auth import StaticToken
 from tide.github.client import GitHub, GitHubEndpoint
 from tide.history import History
 from tide.logs import configure_logging
+from tide.report import SyncReport
 from tide.server.app import StatusServer
 from tide.sim import FakeCI, Job, SimServer, World, fail_if_all_present, fail_if_present
 from tide.staging import Outcome
-from tide.sync import SyncReport
 
 DEMO_TOKEN = "demo-token"
 READY = ("lgtm", "approved")

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 import structlog
 
 from tide.clock import Clock
-from tide.criteria import BROKEN_PREFIX, Verdict, status_context_of
+from tide.criteria import Verdict, status_context_of
+from tide.culprit import broken_comment, broken_status, failed_contexts, has_broken_comment
 from tide.decision import Action, Culprit, Decision, PoolState, Trigger
 from tide.github.client import GitHub
 from tide.github.errors import (
@@ -38,7 +39,6 @@ from tide.template import TemplateError, parse_template, pull_request_fields
 log = structlog.get_logger()
 
 BASE_MODIFIED_RETRIES = (4.0, 8.0)  # Tide's back-off for "Base branch was modified"
-BROKEN_MARK = "<!-- tide:broke-the-build {sha} -->"
 
 
 @dataclass
@@ -377,56 +377,22 @@ class Executor:
 
     async def _mark_broken(self, pool: PoolState, culprit: Culprit) -> None:
         pr, result = culprit.pr, culprit.evidence
-        q = pool.policy.queue
-        failed = ", ".join(sorted({c.name for c in result.failed})) or result.reason
-        retest = f"comment {q.retest_comment}" if q.retest_comment else f"add {q.retest_label}"
-        desc = f"{BROKEN_PREFIX}{failed} on base {result.run.base_sha[:7]}. Push a fix or {retest}."
-        await self._set_status(pr, pool.policy, "error", desc)
+        await self._set_status(pr, pool.policy, "error", broken_status(pool, culprit))
         log.warning(
             "culprit",
             pool=pool.key,
             pr=pr.number,
             sha=pr.head_sha,
-            failed=failed,
+            failed=failed_contexts(culprit),
             run=result.run.ref,
         )
         key = (pr.key, pr.head_sha)
-        mark = BROKEN_MARK.format(sha=pr.head_sha)
-        if key in self._commented or any(mark in c.body for c in pr.comments) or self.dry_run:
+        if key in self._commented or has_broken_comment(pr) or self.dry_run:
             return
         self._commented.add(key)
         try:
             await self.gh.rest.create_comment(
-                pr.org, pr.repo, pr.number, _broken_comment(pool, culprit)
+                pr.org, pr.repo, pr.number, broken_comment(pool, culprit)
             )
         except GitHubError as exc:
             log.warning("comment_failed", pr=pr.key, error=str(exc))
-
-
-def _broken_comment(pool: PoolState, culprit: Culprit) -> str:
-    pr, result = culprit.pr, culprit.evidence
-    run = result.run
-    q = pool.policy.queue
-    lines = [
-        BROKEN_MARK.format(sha=pr.head_sha),
-        f"**tide: this PR breaks `{pool.branch}`** and has left the merge queue.",
-        "",
-        f"Tested alone on base `{run.base_sha[:7]}` with head `{pr.head_sha[:7]}` "
-        f"(staging branch `{run.ref}`, commit `{run.commit_sha[:7]}`): {result.reason}.",
-        "",
-    ]
-    for ctx in result.failed:
-        link = f" ([details]({ctx.target_url}))" if ctx.target_url else ""
-        lines.append(f"- `{ctx.name}`: {ctx.state.value.lower()}{link}")
-    how = []
-    if q.retest_comment:
-        how.append(f"comment `{q.retest_comment}`")
-    if q.retest_label:
-        how.append(f"add the `{q.retest_label}` label")
-    lines += [
-        "",
-        "Push a fix to re-enter the queue"
-        + (", or " + " or ".join(how) if how else "")
-        + " if it was a flake.",
-    ]
-    return "\n".join(lines)

@@ -20,8 +20,8 @@ from tide.github.clients import Clients
 from tide.github.errors import GitHubError
 from tide.github.search_query import open_prs_queries, open_prs_query
 from tide.model import PullRequest, RepoSettings, pool_key
+from tide.report import SyncReport
 from tide.status import Status, expected_status, needs_write
-from tide.sync import SyncReport
 
 log = structlog.get_logger()
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import structlog
@@ -35,6 +35,7 @@ from tide.model import Blocker, MergeMethod, PullRequest, StagedPR, pool_key
 from tide.planner import decide
 from tide.policy import BranchPolicy, ContextPolicy
 from tide.priority import in_priority_order
+from tide.report import PoolReport, SyncReport
 from tide.runbook import read_runs
 from tide.staging import RunResult, decode_run, evaluate_run, expected_contexts
 
@@ -42,39 +43,6 @@ log = structlog.get_logger()
 
 RECORDED = {Action.TRIGGER, Action.TRIGGER_BATCH, Action.MERGE, Action.MERGE_BATCH}
 COMPARE_LIMIT = 10  # compare calls per pool per sync when looking for an up-to-date PR
-
-
-@dataclass(frozen=True, slots=True)
-class PoolReport:
-    """One pool after a sync: what was seen, decided and done."""
-
-    state: PoolState
-    decision: Decision
-    verdicts: tuple[Verdict, ...]
-    execution: Execution | None = None
-    error: str = ""
-
-    @property
-    def key(self) -> str:
-        return self.state.key
-
-
-@dataclass(frozen=True, slots=True)
-class SyncReport:
-    started_at: datetime
-    finished_at: datetime
-    pools: tuple[PoolReport, ...] = ()
-    prs: tuple[PullRequest, ...] = ()
-    blockers: tuple[Blocker, ...] = ()
-    repos: dict[str, RepositoryState] = field(default_factory=dict)
-    protection: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    errors: tuple[str, ...] = ()
-    graphql_cost: int = 0
-    rate_remaining: int | None = None
-
-    @property
-    def duration(self) -> float:
-        return (self.finished_at - self.started_at).total_seconds()
 
 
 @dataclass(frozen=True, slots=True)
@@ -444,29 +412,4 @@ def _log_summary(report: SyncReport) -> None:
         graphql_cost=report.graphql_cost,
         rate_remaining=report.rate_remaining,
         errors=len(report.errors),
-    )
-
-
-def merge_reports(old: SyncReport | None, new: SyncReport, repos: frozenset[str]) -> SyncReport:
-    """A full picture after a sync limited to `repos`: their pools and PRs from `new`, every
-    other repository's as the last full sync saw them."""
-    if old is None:
-        return new
-
-    def outside(org: str, repo: str) -> bool:
-        return f"{org}/{repo}" not in repos
-
-    return replace(
-        new,
-        started_at=old.started_at,
-        pools=tuple(
-            sorted(
-                [p for p in old.pools if outside(p.state.org, p.state.repo)] + list(new.pools),
-                key=lambda p: p.key,
-            )
-        ),
-        prs=tuple(p for p in old.prs if outside(p.org, p.repo)) + new.prs,
-        blockers=tuple(b for b in old.blockers if outside(b.org, b.repo)) + new.blockers,
-        repos={**old.repos, **new.repos},
-        protection={**old.protection, **new.protection},
     )

@@ -16,9 +16,9 @@ from tide.github.errors import NotFound
 from tide.github.search_query import open_prs_query
 from tide.history import History, Record
 from tide.model import PullRequest, RepoSettings, pool_key
+from tide.report import SyncReport
 from tide.server.views import done_of
 from tide.status import Status, expected_status
-from tide.sync import SyncReport
 
 
 @dataclass

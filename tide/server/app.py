@@ -21,6 +21,7 @@ from pydantic import TypeAdapter
 from tide.daemon import Daemon
 from tide.explain import Explanation, Presence, parse_pr_ref
 from tide.github.errors import GitHubError
+from tide.report import SyncReport
 from tide.server.answers import Knowledge, PRLookup, explain_pr
 from tide.server.html import Markup, path
 from tide.server.metrics import CONTENT_TYPE, Metrics
@@ -31,7 +32,6 @@ from tide.server.queue import format_duration
 from tide.server.views import Overview, overview
 from tide.server.webhook import WebhookEndpoint
 from tide.statuses import StatusPass
-from tide.sync import SyncReport
 
 log = structlog.get_logger()
 

@@ -19,9 +19,9 @@ from prometheus_client.registry import Collector
 from tide.decision import Action
 from tide.github.budget import RateBudget
 from tide.github.http import RequestCounters
+from tide.report import PoolReport, SyncReport
 from tide.server.prow import buckets
 from tide.staging import Outcome
-from tide.sync import PoolReport, SyncReport
 
 POOL = ("org", "repo", "branch")
 MERGE_BUCKETS = (1, 2, 3, 4, 5, 7, 10, 15, 25)  # Tide's

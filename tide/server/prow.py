@@ -11,8 +11,8 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from tide.model import Blocker, Context, PullRequest
+from tide.report import PoolReport, SyncReport
 from tide.runbook import read_runs
-from tide.sync import PoolReport, SyncReport
 
 JSON = dict[str, object]
 GO_ZERO_TIME = "0001-01-01T00:00:00Z"

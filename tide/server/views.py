@@ -9,6 +9,7 @@ from datetime import datetime
 
 from tide.history import History, Record
 from tide.model import Blocker
+from tide.report import PoolReport, SyncReport
 from tide.server.queue import (
     NOTHING_DONE,
     Done,
@@ -18,7 +19,6 @@ from tide.server.queue import (
     run_views,
     waiting_of,
 )
-from tide.sync import PoolReport, SyncReport
 
 HISTORY_PER_POOL = 10
 

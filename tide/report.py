@@ -1,0 +1,74 @@
+"""What a sync saw, decided and did: one `PoolReport` per pool inside a `SyncReport`.
+
+The status updater, the server, the dashboard and the demo read these; nothing in them
+is computed again elsewhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from tide.criteria import Verdict
+from tide.decision import Decision, PoolState
+from tide.executor import Execution
+from tide.github.records import RepositoryState
+from tide.model import Blocker, PullRequest
+
+
+@dataclass(frozen=True, slots=True)
+class PoolReport:
+    """One pool after a sync: what was seen, decided and done."""
+
+    state: PoolState
+    decision: Decision
+    verdicts: tuple[Verdict, ...]
+    execution: Execution | None = None
+    error: str = ""
+
+    @property
+    def key(self) -> str:
+        return self.state.key
+
+
+@dataclass(frozen=True, slots=True)
+class SyncReport:
+    started_at: datetime
+    finished_at: datetime
+    pools: tuple[PoolReport, ...] = ()
+    prs: tuple[PullRequest, ...] = ()
+    blockers: tuple[Blocker, ...] = ()
+    repos: dict[str, RepositoryState] = field(default_factory=dict)
+    protection: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    errors: tuple[str, ...] = ()
+    graphql_cost: int = 0
+    rate_remaining: int | None = None
+
+    @property
+    def duration(self) -> float:
+        return (self.finished_at - self.started_at).total_seconds()
+
+
+def merge_reports(old: SyncReport | None, new: SyncReport, repos: frozenset[str]) -> SyncReport:
+    """A full picture after a sync limited to `repos`: their pools and PRs from `new`, every
+    other repository's as the last full sync saw them."""
+    if old is None:
+        return new
+
+    def outside(org: str, repo: str) -> bool:
+        return f"{org}/{repo}" not in repos
+
+    return replace(
+        new,
+        started_at=old.started_at,
+        pools=tuple(
+            sorted(
+                [p for p in old.pools if outside(p.state.org, p.state.repo)] + list(new.pools),
+                key=lambda p: p.key,
+            )
+        ),
+        prs=tuple(p for p in old.prs if outside(p.org, p.repo)) + new.prs,
+        blockers=tuple(b for b in old.blockers if outside(b.org, b.repo)) + new.blockers,
+        repos={**old.repos, **new.repos},
+        protection={**old.protection, **new.protection},
+    )
