@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 from typing import TextIO
 
@@ -16,14 +16,13 @@ from pydantic import TypeAdapter, ValidationError
 from tide.clock import RealClock
 from tide.config import Config
 from tide.explain import Explanation, Presence, parse_pr_ref
-from tide.github.client import GitHub, GitHubEndpoint
 from tide.github.errors import AuthError, GitHubError
 from tide.history import History
 from tide.logs import configure_logging
 from tide.server.answers import Knowledge, PRLookup, explain_pr
 from tide.server.text import explain_text, status_text
 from tide.server.views import Overview, overview
-from tide.service import token_source
+from tide.service import connect
 from tide.sync import Syncer
 
 OVERVIEW = TypeAdapter(Overview)
@@ -59,22 +58,22 @@ async def fetch(url: str, path: str) -> tuple[int, object]:
 async def direct(config: Config) -> AsyncIterator[Knowledge]:
     """One dry-run sync with the config's credentials: the daemon's view, computed here."""
     configure_logging("warning", "console", stream=sys.stderr)
-    try:
-        tokens = token_source(config)
-    except AuthError as exc:
-        raise CommandError(str(exc)) from None
     clock = RealClock()
-    endpoint = GitHubEndpoint(config.github.graphql_url, config.github.api_url)
     try:
-        async with GitHub(endpoint, tokens, clock=clock) as gh:
-            await gh.viewer()
-            syncer = Syncer(gh, clock, History(), dry_run=True)
+        async with AsyncExitStack() as stack:
+            clients, _identity = await connect(config, stack, clock)
+            syncer = Syncer(clients, clock, History(), dry_run=True)
             report = await syncer.sync(config)
             history = History(path=Path(config.history.path))
             history.load(set_aside=False)
+            gh = clients.default
+            if gh is None:
+                raise CommandError("no GitHub App installation covers the configured orgs")
             yield Knowledge(config, report, history, PRLookup(gh))
+    except AuthError as exc:
+        raise CommandError(str(exc)) from None
     except GitHubError as exc:
-        raise CommandError(f"GitHub at {endpoint.graphql_url}: {exc}") from None
+        raise CommandError(f"GitHub at {config.github.graphql_url}: {exc}") from None
 
 
 def _emit(out: TextIO, text: str) -> None:

@@ -13,6 +13,7 @@ from datetime import datetime
 from tide.model import Blocker, Context, PullRequest
 from tide.report import PoolReport, SyncReport
 from tide.runbook import read_runs
+from tide.template import pull_request_fields
 
 JSON = dict[str, object]
 GO_ZERO_TIME = "0001-01-01T00:00:00Z"
@@ -79,19 +80,8 @@ def github_pr(pr: PullRequest) -> JSON:
 def prow_pr(pr: PullRequest) -> JSON:
     """Tide's `CodeReviewCommon`: the flat fields Deck reads, plus the GitHub struct."""
     return {
-        "NameWithOwner": pr.repo_key,
-        "Number": pr.number,
-        "Org": pr.org,
-        "Repo": pr.repo,
-        "BaseRefPrefix": pr.base_ref_prefix,
-        "BaseRefName": pr.base_ref,
-        "HeadRefName": pr.head_ref,
-        "HeadRefOID": pr.head_sha,
-        "Title": pr.title,
-        "Body": pr.body,
-        "AuthorLogin": pr.author,
+        **pull_request_fields(pr),
         "UpdatedAtTime": go_time(pr.updated_at),
-        "Mergeable": pr.mergeable.value,
         "GitHub": github_pr(pr),
         "Gerrit": None,
     }
