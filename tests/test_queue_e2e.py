@@ -169,3 +169,23 @@ async def test_only_the_changed_status_is_written(schema):
     async with running_queue(world, clock) as q:
         await q.run(4)
         assert world.journal.count("POST /repos/{owner}/{repo}/statuses/{sha}") == 1
+
+
+async def test_an_operator_error_stops_the_pool_instead_of_retrying_every_sync(schema):
+    clock = VirtualClock()
+    world = make_world(clock)
+    pr = world.open_pr("org/repo", files={"a.txt": "1\n"}, labels=READY)
+    settle(world, clock)
+    async with running_queue(world, clock) as q:
+        refusal = {"message": "You're not authorized to push to this branch."}
+        q.sim.faults.script("/repos/org/repo/pulls/*/merge", 405, body=refusal, times=100)
+        report = await q.sync()
+        pool = report.pools[0]
+        assert pool.error.startswith("#1: allow this robot to push to the branch")
+        await q.run(5)
+        attempts = world.journal.count("PUT /repos/{owner}/{repo}/pulls/{number}/merge")
+        assert attempts == 1
+        assert q.reports[-1].pools[0].decision.reason.startswith("stopped until")
+        await q.run(6)  # ten minutes later it tries again
+        assert world.journal.count("PUT /repos/{owner}/{repo}/pulls/{number}/merge") == 2
+        assert pr.state == "OPEN"

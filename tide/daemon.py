@@ -134,6 +134,7 @@ class Daemon:
         async with self.lock:
             if self.holder.refresh():
                 self.statuses.force_full_pass()
+                self.syncer.clear_halts()
                 self._reschedule()
             report = await self.syncer.sync(self.config, repos)
             if repos is None:

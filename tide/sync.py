@@ -10,7 +10,7 @@ import asyncio
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import structlog
 
@@ -43,6 +43,7 @@ log = structlog.get_logger()
 
 RECORDED = {Action.TRIGGER, Action.TRIGGER_BATCH, Action.MERGE, Action.MERGE_BATCH}
 COMPARE_LIMIT = 10  # compare calls per pool per sync when looking for an up-to-date PR
+HALT_SECONDS = 600.0  # how long a pool rests after an error only an operator can fix
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +67,7 @@ class Syncer:
         self._compare: dict[tuple[str, str, str, str], bool] = {}
         self._last_wait: dict[str, str] = {}
         self._staging_repos: set[tuple[str, str]] = set()
+        self._halted: dict[str, tuple[datetime, str]] = {}  # pool -> (until, operator error)
         self.stopping = asyncio.Event()
 
     async def sync(self, config: Config, repos: frozenset[str] | None = None) -> SyncReport:
@@ -281,13 +283,28 @@ class Syncer:
             decision = replace(decision, obsolete=())
         if self.stopping.is_set() and decision.action != Action.WAIT:
             decision = Decision(Action.WAIT, "shutting down: no new actions")
+        halted = self._halted.get(state.key)
+        if halted is not None and now < halted[0] and decision.action in RECORDED:
+            # Only a person can fix what stopped this pool: do not hammer GitHub meanwhile.
+            until = halted[0].strftime("%H:%M UTC")
+            reason = f"stopped until {until} or a config change: {halted[1]}"
+            return PoolReport(state, Decision(Action.WAIT, reason), verdicts, error=halted[1])
         try:
             executor = await self._executor(org)
             execution = await executor.execute(state, decision, {v.pr.number: v for v in verdicts})
         except GitHubError as exc:
             execution = Execution(errors=[str(exc)])
+        if execution.operator_error:
+            self._halted[state.key] = (
+                now + timedelta(seconds=HALT_SECONDS),
+                execution.operator_error,
+            )
         self._record(state, decision, execution)
         return PoolReport(state, decision, verdicts, execution, execution.operator_error)
+
+    def clear_halts(self) -> None:
+        """A config change may be the fix an operator made: try stopped pools again."""
+        self._halted.clear()
 
     def _failed(self, state: PoolState, prs: list[PullRequest], error: str) -> PoolReport:
         log.error("pool_failed", pool=state.key, error=error)
