@@ -105,6 +105,7 @@ def test_blocker_issue_blocks_the_pool():
     d = decide(pool([a], [make_run([a], BASE, Outcome.SUCCESS)], blockers=(blocker,)))
     assert d.action == Action.BLOCKED
     assert "#5" in d.reason
+    assert not d.obsolete and not d.triggers and not d.culprits
 
 
 def test_failed_batch_is_bisected_first_half_first():

@@ -17,10 +17,7 @@ def decide(pool: PoolState) -> Decision:
     book = read_runs(pool)
     if pool.blockers:
         numbers = ", ".join(f"#{b.number}" for b in sorted(pool.blockers, key=lambda b: b.number))
-        return Decision(
-            Action.BLOCKED,
-            f"merging is blocked by issue {numbers}",
-            culprits=book.culprits,
-            obsolete=book.obsolete,
-        )
+        # A freeze touches nothing: its PRs are not eligible meanwhile, but their runs and
+        # the evidence of failed ones are still good once it lifts.
+        return Decision(Action.BLOCKED, f"merging is blocked by issue {numbers}")
     return strategy_for(pool.policy)(pool, book)
