@@ -162,32 +162,23 @@ class Rest:
 
     async def combined_status(self, org: str, repo: str, ref: str) -> tuple[Context, ...]:
         """The latest status per context on a commit (or branch), states upper-cased."""
-        statuses: list[JSON] = []
-        for page in range(1, 1000):
-            response, where = await self._call(
-                "GET",
-                "/repos/{owner}/{repo}/commits/{ref}/status",
-                params=_page(page),
-                owner=org,
-                repo=repo,
-                ref=ref,
-            )
-            if response.status != 200:
-                raise _failure(response, where)
-            doc = _document(response, where)
-            batch = doc.get("statuses") or []
-            statuses += batch
-            if len(batch) < PAGE_SIZE or len(statuses) >= int(doc.get("total_count") or 0):
-                break
+        statuses = await self._commit_pages(org, repo, ref, "status", "statuses")
         return decode.rest_status_contexts({"statuses": statuses})
 
     async def check_runs(self, org: str, repo: str, ref: str) -> tuple[Context, ...]:
         """A commit's check runs as contexts, by Tide's rules."""
-        runs: list[JSON] = []
+        runs = await self._commit_pages(org, repo, ref, "check-runs", "check_runs")
+        return decode.rest_check_run_contexts(runs)
+
+    async def _commit_pages(
+        self, org: str, repo: str, ref: str, resource: str, key: str
+    ) -> list[JSON]:
+        """Every item under `key` of `GET .../commits/{ref}/{resource}`, all pages."""
+        items: list[JSON] = []
         for page in range(1, 1000):
             response, where = await self._call(
                 "GET",
-                "/repos/{owner}/{repo}/commits/{ref}/check-runs",
+                f"/repos/{{owner}}/{{repo}}/commits/{{ref}}/{resource}",
                 params=_page(page),
                 owner=org,
                 repo=repo,
@@ -196,11 +187,11 @@ class Rest:
             if response.status != 200:
                 raise _failure(response, where)
             doc = _document(response, where)
-            batch = doc.get("check_runs") or []
-            runs += batch
-            if len(batch) < PAGE_SIZE or len(runs) >= int(doc.get("total_count") or 0):
+            batch = doc.get(key) or []
+            items += batch
+            if len(batch) < PAGE_SIZE or len(items) >= int(doc.get("total_count") or 0):
                 break
-        return decode.rest_check_run_contexts(runs)
+        return items
 
     async def head_contexts(self, org: str, repo: str, sha: str) -> tuple[Context, ...]:
         """A commit's statuses and check runs: the fallback when GraphQL did not reach the head."""

@@ -76,6 +76,11 @@ async def direct(config: Config) -> AsyncIterator[Knowledge]:
         raise CommandError(f"GitHub at {config.github.graphql_url}: {exc}") from None
 
 
+def _show(out: TextIO, answer: object) -> None:
+    """The API's JSON (`--json`), or the rendered text."""
+    _emit(out, answer if isinstance(answer, str) else json.dumps(answer, indent=2) + "\n")
+
+
 def _emit(out: TextIO, text: str) -> None:
     out.write(text)
     out.flush()
@@ -105,10 +110,7 @@ async def status_command(
     except ValidationError:
         print(f"tide: {url} did not answer with tide's API", file=sys.stderr)
         return 1
-    if as_json:
-        _emit(out, json.dumps(OVERVIEW.dump_python(view, mode="json"), indent=2) + "\n")
-    else:
-        _emit(out, status_text(view))
+    _show(out, OVERVIEW.dump_python(view, mode="json") if as_json else status_text(view))
     return 0
 
 
@@ -141,8 +143,5 @@ async def explain_command(
     except ValidationError:
         print(f"tide: {url} did not answer with tide's API", file=sys.stderr)
         return 1
-    if as_json:
-        _emit(out, json.dumps(EXPLANATION.dump_python(answer, mode="json"), indent=2) + "\n")
-    else:
-        _emit(out, explain_text(answer))
+    _show(out, EXPLANATION.dump_python(answer, mode="json") if as_json else explain_text(answer))
     return 1 if answer.presence == Presence.UNKNOWN else 0
