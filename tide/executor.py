@@ -192,7 +192,7 @@ class Executor:
     ) -> None:
         run = decision.merge_run
         fast = run is not None and pool.policy.queue.fast_forward
-        if fast and await self._fast_forward(pool, run, decision.prs, out):
+        if fast and run is not None and await self._fast_forward(pool, run, decision.prs, out):
             return
         for i, pr in enumerate(decision.prs):
             current = await self.gh.rest.get_ref(pool.org, pool.repo, f"heads/{pool.branch}")

@@ -87,9 +87,9 @@ class Syncer:
             groups[(pr.org, pr.repo, pr.base_ref)].append(pr)
         wanted = {(org, repo) for org, repo, _ in groups}
         wanted |= {r for r in self._staging_repos if repos is None or f"{r[0]}/{r[1]}" in repos}
-        repos = await self._repositories(config, wanted)
+        states = await self._repositories(config, wanted)
         # Staging branches of pools that no longer have PRs still need cleaning up.
-        for (org, repo), state in repos.items():
+        for (org, repo), state in states.items():
             if not isinstance(state, RepositoryState):
                 continue
             if state.staging_refs:
@@ -106,7 +106,7 @@ class Syncer:
         async def one(key: tuple[str, str, str], prs: list[PullRequest]) -> PoolReport:
             async with limit:
                 return await self._pool(
-                    config, key, prs, repos, blockers, blocker_error, found.complete, protection
+                    config, key, prs, states, blockers, blocker_error, found.complete, protection
                 )
 
         reports = await asyncio.gather(*(one(k, v) for k, v in sorted(groups.items())))
@@ -118,7 +118,7 @@ class Syncer:
             prs=tuple(found.prs),
             blockers=blockers,
             repos={
-                f"{s.org}/{s.repo}": s for s in repos.values() if isinstance(s, RepositoryState)
+                f"{s.org}/{s.repo}": s for s in states.values() if isinstance(s, RepositoryState)
             },
             protection=protection,
             errors=tuple(errors),

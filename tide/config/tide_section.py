@@ -6,6 +6,8 @@ Lookups that depend on the repository (merge method, URLs, batch size, ...) are 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from pydantic import Field, JsonValue, ValidationInfo, field_validator, model_validator
 
 from tide.config.base import StrictModel
@@ -50,7 +52,7 @@ class PrioritySpec(StrictModel):
     labels: list[str] = Field(default_factory=list)
 
 
-def _reject_bad_scope_keys(mapping: dict[str, object], *, allow_star: bool = True) -> None:
+def _reject_bad_scope_keys(mapping: Mapping[str, object], *, allow_star: bool = True) -> None:
     issues = scope_key_issues(mapping, allow_star=allow_star)
     if issues:
         reject(issues)

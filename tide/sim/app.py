@@ -23,7 +23,7 @@ WORLD = web.AppKey("world", World)
 FAULTS = web.AppKey("faults", Faults)
 LOGIN = web.RequestKey("login", str)
 TOKEN = web.RequestKey("token", str)
-OPERATION = web.RequestKey("operation", str | None)
+OPERATION: web.RequestKey[str | None] = web.RequestKey("operation")
 DOCS = "https://docs.github.com/rest"
 _OPERATION = re.compile(r"\b(?:query|mutation|subscription)\s+([_A-Za-z]\w*)")
 
@@ -154,6 +154,7 @@ async def _authenticated(
     if request.path == "/graphql" or request.path == "/rate_limit":
         return await _handle(request, handler)
     window = world.budgets.rest(token, world.now())
+    response: web.StreamResponse
     if not window.charge(1):
         user = world.users[login]
         response = error_response(

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from fnmatch import fnmatchcase
+from functools import partial
 from typing import TYPE_CHECKING
 
 from tide.sim.entities import CheckRunRecord, SimRepo
@@ -173,8 +174,8 @@ class FakeCI:
                 run.check_run = world.add_check_run(
                     repo, sha, job.name, status="queued", conclusion=None, details_url=url
                 )
-                world.schedule(self.queue_delay, lambda r=run: self._begin(world, repo, r))
-            world.schedule(job.duration, lambda r=run, j=job: self._finish(world, repo, r, j))
+                world.schedule(self.queue_delay, partial(self._begin, world, repo, run))
+            world.schedule(job.duration, partial(self._finish, world, repo, run, job))
         return started
 
     def runs_on(self, sha: str) -> list[CIRun]:

@@ -21,7 +21,7 @@ from graphql import (
     SelectionSetNode,
     get_named_type,
 )
-from graphql.execution.values import get_argument_values
+from graphql.execution.values import VariableValues, get_argument_values
 
 MAX_PAGE = 100
 MAX_NODES = 500_000
@@ -42,7 +42,7 @@ def analyse(
     schema: GraphQLSchema,
     operation: OperationDefinitionNode,
     fragments: dict[str, FragmentDefinitionNode],
-    variables: dict[str, Any],
+    variables: VariableValues,
 ) -> Analysis:
     root = schema.mutation_type if operation.operation.value == "mutation" else schema.query_type
     walker = _Walker(schema, fragments, variables)
@@ -69,7 +69,7 @@ class _Walker:
         self,
         schema: GraphQLSchema,
         fragments: dict[str, FragmentDefinitionNode],
-        variables: dict[str, Any],
+        variables: VariableValues,
     ) -> None:
         self.schema = schema
         self.fragments = fragments

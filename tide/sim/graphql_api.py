@@ -4,8 +4,9 @@ after validation, GitHub's pagination checks and cost, and the points budget."""
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeGuard
 
 from aiohttp import web
 from graphql import (
@@ -39,8 +40,8 @@ def _checked(query: str) -> tuple[DocumentNode | None, tuple[dict[str, Any], ...
 
 def _format(error: GraphQLError) -> dict[str, Any]:
     """graphql-core's error, laid out as GitHub lays out its errors (`type` at the top)."""
-    out = dict(error.formatted)
-    extensions = out.pop("extensions", None) or {}
+    out: dict[str, Any] = dict(error.formatted)
+    extensions: dict[str, Any] = out.pop("extensions", None) or {}
     if "type" in extensions:
         out = {"type": extensions.pop("type"), **out}
     if extensions:
@@ -105,7 +106,7 @@ async def handle(request: web.Request) -> web.Response:
     return json_response(body, headers=headers)
 
 
-def _never_awaitable(_: object) -> bool:
+def _never_awaitable(_: object) -> TypeGuard[Awaitable[Any]]:
     # Every resolver is synchronous; skipping the check makes a 100-PR page markedly cheaper.
     return False
 

@@ -266,7 +266,7 @@ CHECK_RUN: dict[str, Resolver] = {
     "databaseId": lambda v, _: _run(v).id,
     "name": lambda v, _: _run(v).name,
     "status": lambda v, _: _run(v).status.upper(),
-    "conclusion": lambda v, _: _run(v).conclusion.upper() if _run(v).conclusion else None,
+    "conclusion": lambda v, _: (_run(v).conclusion or "").upper() or None,
     "detailsUrl": lambda v, _: _run(v).details_url or None,
     "startedAt": lambda v, _: iso(_run(v).started_at),
     "completedAt": lambda v, _: iso(_run(v).completed_at),

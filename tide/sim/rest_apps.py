@@ -6,7 +6,7 @@ the middlewares that expire installation tokens and scope each request to its in
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, TypeGuard
 
 import jwt
 from aiohttp import web
@@ -90,7 +90,7 @@ def _int(value: object) -> int | None:
     return None
 
 
-def _number(value: object) -> bool:
+def _number(value: object) -> TypeGuard[int | float]:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 
 from tide.clock import Clock, RealClock
-from tide.sim import merges
+from tide.sim import mergeability, merges
 from tide.sim.apps import Apps, visible
 from tide.sim.budget import RateBudgets
 from tide.sim.ci import FakeCI
@@ -19,6 +19,7 @@ from tide.sim.entities import (
     Protection,
     Refusal,
     SimIssue,
+    SimPR,
     SimRepo,
     SimUser,
     StatusRecord,
@@ -368,6 +369,27 @@ class World(ItemActions):
         self.hooks.emit("check_run", self.repo(repo), payload, self.now())
 
     # -- internals ----------------------------------------------------------------------------
+
+    def merge_pr(
+        self,
+        pr: SimPR,
+        *,
+        method: str = "merge",
+        sha: str | None = None,
+        title: str | None = None,
+        message: str | None = None,
+        actor: str = DEFAULT_LOGIN,
+    ) -> Commit:
+        """Merge as `PUT /pulls/{n}/merge` does; raises `Refusal` with GitHub's answer."""
+        return merges.merge_pull(
+            self, pr, method=method, sha=sha, title=title, message=message, actor=actor
+        )
+
+    def mergeable(self, pr: SimPR) -> str:
+        return mergeability.mergeable(self, pr)
+
+    def merge_state_status(self, pr: SimPR) -> str:
+        return mergeability.merge_state_status(self, pr)
 
     def _touch(self, item: SimIssue) -> None:
         item.updated_at = self.now()

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from tide.sim import mergeability, merges
+from tide.sim import mergeability
 from tide.sim.entities import SimComment, SimIssue, SimLabel, SimMilestone, SimPR, SimRepo, SimUser
 from tide.sim.git import Commit
 
@@ -216,27 +216,6 @@ class ItemActions:
         item.comments.append(note)
         self._touch(item)
         return note
-
-    def merge_pr(
-        self,
-        pr: SimPR,
-        *,
-        method: str = "merge",
-        sha: str | None = None,
-        title: str | None = None,
-        message: str | None = None,
-        actor: str = DEFAULT_LOGIN,
-    ) -> Commit:
-        """Merge as `PUT /pulls/{n}/merge` does; raises `Refusal` with GitHub's answer."""
-        return merges.merge_pull(
-            self, pr, method=method, sha=sha, title=title, message=message, actor=actor
-        )
-
-    def mergeable(self, pr: SimPR) -> str:
-        return mergeability.mergeable(self, pr)
-
-    def merge_state_status(self, pr: SimPR) -> str:
-        return mergeability.merge_state_status(self, pr)
 
     def pr_commits(self, pr: SimPR) -> list[Commit]:
         return mergeability.pr_commits(pr)
