@@ -1,4 +1,8 @@
-"""Resolving config into per-branch policy, ported from Prow's Tide tests (tide.md section 5)."""
+"""Resolving config into per-branch policy, ported from Prow's Tide tests.
+
+Prow's `TestOrgRepoBranchMergeMethod`, `TestParseTideContextPolicyOptions`, `TestBatchSizeLimit`
+and their neighbours in `config/tide_test.go`.
+"""
 
 from __future__ import annotations
 

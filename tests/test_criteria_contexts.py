@@ -1,4 +1,4 @@
-"""Which head contexts keep a PR out: Tide's `isPassingTests` cases (tide.md 5.9, 81-90)."""
+"""Which head contexts keep a PR out: `isPassingTests`, as in Prow's `TestIsPassing`."""
 
 from __future__ import annotations
 

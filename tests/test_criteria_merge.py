@@ -1,6 +1,7 @@
 """What stops GitHub itself from merging: method, repo settings, rebase, BLOCKED, drafts.
 
-Tide's merge-method and mergeability cases (tide.md 5.13, 126-143). The `org`/`org/repo`
+Prow's `TestMergeMethodCheckerAndPRMergeMethod`, `TestRebaseMergeMethodIsAllowed` and
+`TestIsAllowedToMerge_ReviewDecision`. The `org`/`org/repo`
 scoping of `merge_method` and `github_merge_blocks_policy` is resolved by `tide.config`
 into one `BranchPolicy` value, so these cases start from the resolved value.
 """

@@ -1,4 +1,4 @@
-"""How far a PR is from a query: Tide's `requirementDiff` weights and texts (tide.md 5.15-5.16).
+"""How far a PR is from a query: weights and texts of Prow's `TestRequirementDiff`.
 
 The weight picks the closest query (0 = fulfilled); the text is what the `tide` status shows.
 """

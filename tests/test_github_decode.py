@@ -1,4 +1,4 @@
-"""GitHub JSON to model values, with Tide's rules (tide.md 2.8, cases 236, 241, 242)."""
+"""GitHub JSON to model values, with Tide's rules (Prow's `TestHeadContexts`)."""
 
 from __future__ import annotations
 

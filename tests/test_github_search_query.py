@@ -1,4 +1,4 @@
-"""Tide's search strings, token for token (tide.md 1.3, cases 233-235)."""
+"""Tide's search strings, token for token (Prow's `TestOrgQueries`, `TestQuery`)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Queue order: Tide's `priority` label sets, then the lowest number (tide.md 5.12, 120-125)."""
+"""Queue order: `priority` label sets, then the lowest number (`TestPickSmallestPassingNumber`)."""
 
 from __future__ import annotations
 

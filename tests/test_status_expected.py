@@ -1,4 +1,4 @@
-"""The `tide` status a PR should carry, in Tide's exact wording (tide.md 5.14, 144-180).
+"""The `tide` status a PR should carry, in Tide's exact wording (Prow's `TestExpectedStatus`).
 
 Tide's setup: query 1 needs labels need-1, need-2 and (long label or need-3), forbids
 forbidden-1 and forbidden-2, wants an author and milestone v1.0; query 2 needs labels 1..7,

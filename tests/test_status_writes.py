@@ -1,6 +1,6 @@
 """When the `tide` status is written, how long it may be, and where its link points.
 
-Tide's `TestSetStatuses` (tide.md 5.17, 218-225) and `TestTargetUrl` (5.18, 227-232).
+Tide's `TestSetStatuses` and `TestTargetUrl` (Prow's `pkg/tide/status_test.go`).
 Case 222 (a PR being merged is left alone) is the sync's bookkeeping, not a property of
 the status value, so it is not ported here.
 """
