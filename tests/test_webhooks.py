@@ -7,7 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from tide.webhooks import WebhookSecretError, load_secret, repository_of, sign, verify_signature
+from tide.webhooks import (
+    Deliveries,
+    WebhookSecretError,
+    load_secret,
+    repository_of,
+    sign,
+    verify_signature,
+)
 
 EXAMPLES = Path(__file__).parent / "fixtures" / "webhooks"
 SECRET = b"It's a Secret to Everybody"
@@ -68,3 +75,17 @@ def test_secret_from_file_and_env(tmp_path, monkeypatch):
     monkeypatch.setenv("HOOK_SECRET", " ")
     with pytest.raises(WebhookSecretError, match=r"the webhook secret is empty: set \$HOOK_SECRET"):
         load_secret("HOOK_SECRET", None)
+
+
+def test_a_non_ascii_signature_is_refused_not_raised():
+    assert not verify_signature(SECRET, b"{}", "sha256=\u00e9" + "0" * 63)
+
+
+def test_delivery_ids_are_remembered_within_a_fixed_budget():
+    seen = Deliveries(capacity=3)
+    assert seen.first_time("a") and not seen.first_time("a")
+    for name in "bcdef":
+        assert seen.first_time(name)
+    assert len(seen) == 3
+    assert seen.first_time("a")  # long forgotten: memory stays bounded
+    assert seen.first_time("")  # no id: nothing to recognise

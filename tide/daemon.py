@@ -34,6 +34,9 @@ from tide.sync import Syncer
 log = structlog.get_logger()
 
 SHUTDOWN_GRACE = 120.0  # seconds a running sync may take to finish its merge
+# Webhook-triggered syncs are at least this far apart, whatever `webhooks.debounce` says: a
+# burst of deliveries costs one sync per gap, not one per delivery.
+MIN_EVENT_SYNC_GAP = 1.0
 
 
 class ConfigHolder:
@@ -111,6 +114,7 @@ class Daemon:
         self._stop = asyncio.Event()
         self._wake = asyncio.Event()
         self._pending_repos: set[str] = set()
+        self._next_event_sync: datetime | None = None
         self._scheduler: AsyncIOScheduler | None = None
         self._signals = 0
 
@@ -225,6 +229,7 @@ class Daemon:
         while not self._stop.is_set():
             await self._wake.wait()
             await self.clock.sleep(self.config.webhooks.debounce)
+            await self._wait_for_event_budget()
             self._wake.clear()
             repos = frozenset(self._pending_repos)
             self._pending_repos.clear()
@@ -236,6 +241,29 @@ class Daemon:
                 await self.statuses_once()
             except Exception:
                 log.exception("sync_crashed", trigger="webhook")
+            self._next_event_sync = self.clock.now() + timedelta(seconds=self._event_gap())
+
+    def _event_gap(self) -> float:
+        """Seconds until the next webhook sync may start: the floor, or longer when the
+        budget policy says the points left would not last until the reset at this pace."""
+        floor = max(MIN_EVENT_SYNC_GAP, self.config.webhooks.debounce)
+        now = self.clock.now()
+        return max([floor] + [b.next_sync_delay(now, floor) for b in self.clients.budgets()])
+
+    async def _wait_for_event_budget(self) -> None:
+        """Hold a webhook sync back until the gap since the last one has passed and the
+        regular syncs are not resting for the budget (`not_before`); deliveries meanwhile
+        pile into the one pending sync."""
+        while not self._stop.is_set():
+            now = self.clock.now()
+            until = max(
+                (t for t in (self._next_event_sync, self.not_before) if t is not None),
+                default=now,
+            )
+            wait = (until - now).total_seconds()
+            if wait <= 0:
+                return
+            await self.clock.sleep(min(wait, 5.0))
 
     def request_stop(self) -> None:
         self._signals += 1

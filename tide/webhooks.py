@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+from collections import OrderedDict
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -25,6 +26,18 @@ SYNC_EVENTS = frozenset(
 
 class WebhookSecretError(Exception):
     pass
+
+
+def secret_source(secret_env: str | None, secret_file: str | None) -> tuple[object, ...]:
+    """What identifies the secret's current value without reading it: the env variable's
+    name, or the file's identity and mtime (a rotated or rewritten file gives a new one)."""
+    if not secret_file:
+        return ("env", secret_env)
+    try:
+        st = os.stat(secret_file)
+    except OSError:
+        return ("file", secret_file, None)
+    return ("file", secret_file, st.st_ino, st.st_dev, st.st_mtime_ns, st.st_size)
 
 
 def load_secret(secret_env: str | None, secret_file: str | None) -> bytes:
@@ -51,9 +64,33 @@ def sign(secret: bytes, body: bytes) -> str:
 
 def verify_signature(secret: bytes, body: bytes, header: str | None) -> bool:
     """GitHub's HMAC-SHA256 of the raw body, compared in constant time."""
-    if not header or not header.startswith("sha256="):
-        return False
+    if not header or not header.isascii() or not header.startswith("sha256="):
+        return False  # compare_digest raises on non-ASCII text: that is a bad signature too
     return hmac.compare_digest(sign(secret, body), header)
+
+
+class Deliveries:
+    """The most recent delivery ids seen, so a replayed delivery wakes nothing; bounded, so a
+    flood of fresh ids costs a fixed amount of memory (the oldest are forgotten first)."""
+
+    def __init__(self, capacity: int = 4096) -> None:
+        self.capacity = capacity
+        self._seen: OrderedDict[str, None] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._seen)
+
+    def first_time(self, delivery: str) -> bool:
+        """Record `delivery`; False when it was already recorded (a replay)."""
+        if not delivery:
+            return True  # nothing to recognise it by
+        if delivery in self._seen:
+            self._seen.move_to_end(delivery)
+            return False
+        self._seen[delivery] = None
+        if len(self._seen) > self.capacity:
+            self._seen.popitem(last=False)
+        return True
 
 
 def repository_of(event: str, payload: Mapping[str, object]) -> str | None:
