@@ -90,10 +90,16 @@ class Verdict:
 
 
 def effective_context_policy(policy: BranchPolicy, protection: Sequence[str]) -> ContextPolicy:
-    """The branch's context policy plus GitHub's required checks when asked for."""
+    """The branch's context policy plus GitHub's required checks when asked for.
+
+    Tide's own status context is never among them: branch protection often requires it (so
+    nothing merges around the queue), but tide writes it, so waiting for it would wait for
+    ourselves and blame every PR of a staging run that can never report it.
+    """
     cp = policy.context_policy
-    if cp.from_branch_protection and protection:
-        return cp.with_required(tuple(protection))
+    extra = tuple(c for c in protection if c != policy.status_context)
+    if cp.from_branch_protection and extra:
+        return cp.with_required(extra)
     return cp
 
 
