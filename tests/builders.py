@@ -55,8 +55,10 @@ def check_run(name: str, state: State = State.SUCCESS) -> Context:
     return Context(name, state, is_check_run=True)
 
 
-def comment(body: str, created_at: datetime, author: str = "reviewer") -> Comment:
-    return Comment(author=author, body=body, created_at=created_at)
+def comment(
+    body: str, created_at: datetime, author: str = "reviewer", association: str = "MEMBER"
+) -> Comment:
+    return Comment(author=author, body=body, created_at=created_at, association=association)
 
 
 def pull_request(

@@ -64,6 +64,18 @@ def test_broken_record_is_not_rewritten() -> None:
         pytest.param([], [comment("please /tide retest", at(11))], False, id="not-a-command"),
         pytest.param([], [comment("LGTM", at(11))], False, id="unrelated-comment"),
         pytest.param(["lgtm"], [], False, id="unrelated-label"),
+        pytest.param(
+            [],
+            [comment("/tide retest", at(11), author="passer-by", association="NONE")],
+            False,
+            id="drive-by-commenter",
+        ),
+        pytest.param(
+            [],
+            [comment("/tide retest", at(11), author="batman", association="NONE")],
+            True,
+            id="the-prs-author",
+        ),
     ],
 )
 def test_retest_request_lets_a_broken_head_back(

@@ -21,9 +21,7 @@ tide:
 async def test_protection_requiring_tide_itself_still_merges_and_blames_nobody(schema):
     clock = VirtualClock()
     world = make_world(clock)
-    prs = [
-        world.open_pr("org/repo", files={f"{n}.txt": "1\n"}, labels=["lgtm"]) for n in "ab"
-    ]
+    prs = [world.open_pr("org/repo", files={f"{n}.txt": "1\n"}, labels=["lgtm"]) for n in "ab"]
     world.protect("org/repo", "main", contexts=["tide", "ci/test"])
     advance_base_world(world)
     async with running_queue(world, clock, tide=PROTECTED) as q:

@@ -268,14 +268,29 @@ def status_context_of(pr: PullRequest, name: str) -> Context | None:
 
 
 def retest_requested(pr: PullRequest, policy: BranchPolicy, since: datetime | None) -> bool:
-    """A retest label, or a retest comment newer than the failure it answers."""
+    """A retest label, or a retest comment newer than the failure it answers.
+
+    Each retest costs CI runs, so a comment counts only from the PR's author or someone whose
+    association with the repository is allowed (`retest_associations`: by default people
+    with write access). The label needs no such check: GitHub lets only people with triage
+    access or more put labels on a PR.
+    """
     q = policy.queue
     if q.retest_label and q.retest_label in pr.labels:
         return True
     return bool(q.retest_comment) and any(
-        _is_retest(c, q.retest_comment) and (since is None or c.created_at > since)
+        _is_retest(c, q.retest_comment)
+        and may_retest(c, pr, q.retest_associations)
+        and (since is None or c.created_at > since)
         for c in pr.comments
     )
+
+
+def may_retest(comment: Comment, pr: PullRequest, associations: Sequence[str]) -> bool:
+    """The comment's author wrote the PR or has an allowed association with the repository."""
+    if comment.author and _norm_author(comment.author) == _norm_author(pr.author):
+        return True
+    return comment.association.upper() in associations
 
 
 def _is_retest(comment: Comment, command: str) -> bool:

@@ -51,6 +51,8 @@ class Comment:
     author: str
     body: str
     created_at: datetime
+    # GitHub's authorAssociation (OWNER, MEMBER, COLLABORATOR, CONTRIBUTOR, NONE ...).
+    association: str = ""
 
 
 @dataclass(frozen=True, slots=True)

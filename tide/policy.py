@@ -126,6 +126,8 @@ class QueueOptions:
     run_timeout: float = 4 * 3600.0
     retest_label: str = "tide/retest"
     retest_comment: str = "/tide retest"
+    # Whose retest comments count besides the PR's author: people with write access.
+    retest_associations: tuple[str, ...] = ("OWNER", "MEMBER", "COLLABORATOR")
     fast_forward: bool = False
     merge_pause: float = 5.0
 

@@ -20,6 +20,17 @@ DEFAULT_TOKEN_ENV = "GITHUB_TOKEN"
 _TOKEN_SOURCES = ("token_env", "token_file", "app")
 _QUEUE_DEFAULTS = QueueOptions()
 _REF_FORBIDDEN = set(" ~^:?*[\\")
+# GitHub's CommentAuthorAssociation values.
+_ASSOCIATIONS = (
+    "OWNER",
+    "MEMBER",
+    "COLLABORATOR",
+    "CONTRIBUTOR",
+    "FIRST_TIME_CONTRIBUTOR",
+    "FIRST_TIMER",
+    "MANNEQUIN",
+    "NONE",
+)
 
 
 def _check_url(value: str) -> str:
@@ -91,6 +102,9 @@ class QueueSettings(StrictModel):
     run_timeout: Duration = _QUEUE_DEFAULTS.run_timeout
     retest_label: str = _QUEUE_DEFAULTS.retest_label
     retest_comment: str = _QUEUE_DEFAULTS.retest_comment
+    retest_associations: list[str] = Field(
+        default_factory=lambda: list(_QUEUE_DEFAULTS.retest_associations)
+    )
     fast_forward: dict[str, bool] = Field(default_factory=dict)
     merge_pause: Duration = _QUEUE_DEFAULTS.merge_pause
 
@@ -102,6 +116,16 @@ class QueueSettings(StrictModel):
         if _REF_FORBIDDEN & set(value) or any(ord(c) < 32 for c in value):
             raise ValueError(f'"{value}" has characters git does not allow in a branch name')
         return value
+
+    @field_validator("retest_associations")
+    @classmethod
+    def _known_associations(cls, value: list[str]) -> list[str]:
+        upper = [v.upper() for v in value]
+        unknown = [v for v in upper if v not in _ASSOCIATIONS]
+        if unknown:
+            known = ", ".join(_ASSOCIATIONS)
+            raise ValueError(f'"{unknown[0]}" is not a GitHub author association; use {known}')
+        return upper
 
     @field_validator("fast_forward")
     @classmethod
@@ -124,6 +148,7 @@ class QueueSettings(StrictModel):
             run_timeout=self.run_timeout,
             retest_label=self.retest_label,
             retest_comment=self.retest_comment,
+            retest_associations=tuple(self.retest_associations),
             fast_forward=scoped_value(self.fast_forward, org, repo, _QUEUE_DEFAULTS.fast_forward),
             merge_pause=self.merge_pause,
         )

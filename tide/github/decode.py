@@ -248,6 +248,7 @@ def _comment(node: JSON) -> Comment | None:
         author=(node.get("author") or {}).get("login") or "",
         body=node.get("body") or "",
         created_at=created,
+        association=str(node.get("authorAssociation") or ""),
     )
 
 

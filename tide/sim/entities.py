@@ -137,6 +137,7 @@ class SimComment:
     author: str
     body: str
     created_at: datetime
+    association: str = "MEMBER"  # GitHub's authorAssociation of the author on this repository
 
 
 @dataclass(kw_only=True)

@@ -128,7 +128,7 @@ COMMENT: dict[str, Resolver] = {
     "pullRequest": lambda v, _: v.item if isinstance(v.item, SimPR) else None,
     "isMinimized": lambda v, _: False,
     "viewerDidAuthor": lambda v, info: v.comment.author == ctx(info).login,
-    "authorAssociation": lambda v, _: "MEMBER",
+    "authorAssociation": lambda v, _: v.comment.association,
 }
 
 LABEL: dict[str, Resolver] = {

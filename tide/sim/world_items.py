@@ -209,9 +209,15 @@ class ItemActions:
         item.milestone = self._milestone(item.repo, title).title if title else None
         self._touch(item)
 
-    def comment(self, item: SimIssue, body: str, *, author: str = "alice") -> SimComment:
+    def comment(
+        self, item: SimIssue, body: str, *, author: str = "alice", association: str = "MEMBER"
+    ) -> SimComment:
         note = SimComment(
-            id=self.new_id(), author=self.user(author).login, body=body, created_at=self.now()
+            id=self.new_id(),
+            author=self.user(author).login,
+            body=body,
+            created_at=self.now(),
+            association=association,
         )
         item.comments.append(note)
         self._touch(item)
