@@ -56,6 +56,15 @@ class Execution:
         return "; ".join([*self.errors, *([self.operator_error] if self.operator_error else [])])
 
 
+class _BatchStopped(Exception):
+    """A batch must not go on (the base is not what the next merge was tested on)."""
+
+    def __init__(self, *, merged: bool, why: str) -> None:
+        super().__init__(why)
+        self.merged = merged
+        self.why = why
+
+
 class Executor:
     """Performs decisions through a `GitHub` client; with `dry_run` it only logs them."""
 
@@ -210,7 +219,16 @@ class Executor:
                 )
                 return
             await self._mark_in_pool(pool.policy, pr)
-            sha = await self._merge_one(pool, pr, verdicts.get(pr.number), expected, out)
+            try:
+                sha = await self._merge_one(pool, pr, verdicts.get(pr.number), expected, out)
+            except _BatchStopped as stop:
+                out.merged.extend([pr] if stop.merged else [])
+                out.errors.append(stop.why)
+                rest = ", ".join(f"#{p.number}" for p in decision.prs[i + 1 :])
+                log.warning(
+                    "batch_stopped", pool=pool.key, at=pr.number, not_merged=rest, why=stop.why
+                )
+                return
             if sha is None:
                 if len(decision.prs) > 1 and i + 1 < len(decision.prs):
                     rest = ", ".join(f"#{p.number}" for p in decision.prs[i + 1 :])
@@ -293,16 +311,31 @@ class Executor:
             return None
 
     async def _reread_merge(self, pool: PoolState, pr: PullRequest, out: Execution) -> str | None:
-        """A merge call with no clear answer may still have merged: ask GitHub, never guess."""
+        """A merge call with no clear answer may still have merged: ask GitHub, never guess.
+
+        The batch goes on only when the base is exactly the merge commit GitHub reports for
+        this PR: anything else (a push in between, a merge commit not reported) is a base
+        nobody tested the rest of the batch on, so the batch stops and the next sync re-plans.
+        """
         state = await self.gh.rest.get_pull(pool.org, pool.repo, pr.number)
-        if state.merged and state.head_sha == pr.head_sha:
-            log.info(
-                "merged", pool=pool.key, pr=pr.number, sha=pr.head_sha, confirmed_after="timeout"
+        if not (state.merged and state.head_sha == pr.head_sha):
+            out.errors.append(
+                f"#{pr.number}: the merge call got no answer and the PR is not merged"
             )
-            head = await self.gh.rest.get_ref(pool.org, pool.repo, f"heads/{pool.branch}")
-            return head or state.merge_commit_sha
-        out.errors.append(f"#{pr.number}: the merge call got no answer and the PR is not merged")
-        return None
+            return None
+        log.info("merged", pool=pool.key, pr=pr.number, sha=pr.head_sha, confirmed_after="timeout")
+        head = await self.gh.rest.get_ref(pool.org, pool.repo, f"heads/{pool.branch}")
+        landed = state.merge_commit_sha
+        if landed and head == landed:
+            return landed
+        raise _BatchStopped(
+            merged=True,
+            why=(
+                f"#{pr.number}: merged after a lost answer, but base {pool.branch} is at "
+                f"{(head or '?')[:7]}, not the merge commit {(landed or '?')[:7]} GitHub reports; "
+                "stopping the batch to re-plan on the new base"
+            ),
+        )
 
     async def _fast_forward(
         self, pool: PoolState, run: StagingRun, prs: Sequence[PullRequest], out: Execution
