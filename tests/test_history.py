@@ -119,6 +119,12 @@ async def test_a_missing_history_file_is_reported_and_created(schema, tmp_path, 
         '{"org/repo:main": [{"action": "MERGE"}]}',  # a record without its time
         '{"org/repo:main": [{"time": "yesterday", "action": "MERGE"}]}',
         "\x00\x01 not json",
+        "[null]",
+        '{"org/repo:main": [null]}',
+        '{"org/repo:main": "MERGE"}',
+        '{"org/repo:main": [[1]]}',
+        '{"org/repo:main": [{"time": "2026-01-05T09:00:00", "action": "MERGE"}]}',  # naive
+        '{"org/repo:main": [{"time": "2026-01-05T09:00:00Z", "action": "MERGE", "target": [1]}]}',
     ],
 )
 def test_history_that_is_not_tides_shape_counts_as_corrupt(tmp_path, content):
@@ -153,3 +159,30 @@ def test_history_keeps_the_newest_records_per_pool_when_saved_and_loaded(tmp_pat
 
     assert [r.target[0].number for r in history.records(POOL)] == [4, 3, 2]
     assert [r.target[0].number for r in smaller.records(POOL)] == [4, 3]
+
+
+def test_a_failed_history_write_leaves_no_temp_file_behind(tmp_path):
+    path = tmp_path / "history.json"
+    path.mkdir()  # the rename onto it fails, as on a read-only or full volume
+    history = History(path=path)
+    history.record(POOL, Record(time=at(0), action="MERGE"))
+
+    history.flush()
+
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["history.json"]
+
+
+def test_a_history_write_reaches_the_disk_before_the_rename(tmp_path, monkeypatch):
+    import os
+
+    steps: list[str] = []
+    real_fsync, real_replace = os.fsync, os.replace
+    monkeypatch.setattr(os, "fsync", lambda fd: steps.append("fsync") or real_fsync(fd))
+    monkeypatch.setattr(os, "replace", lambda a, b: steps.append("replace") or real_replace(a, b))
+    history = History(path=tmp_path / "history.json")
+    history.record(POOL, Record(time=at(0), action="MERGE"))
+
+    history.flush()
+
+    assert steps == ["fsync", "replace"]
+    assert History(path=tmp_path / "history.json").path.exists()

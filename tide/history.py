@@ -73,12 +73,17 @@ class Record:
         return out
 
     @classmethod
-    def from_json(cls, data: dict[str, object]) -> Record:
+    def from_json(cls, data: object) -> Record:
+        if not isinstance(data, dict):
+            raise ValueError("a record is not an object")
         targets = data.get("target") or []
-        if not isinstance(targets, list):
-            raise ValueError("target is not a list")
+        if not isinstance(targets, list) or not all(isinstance(t, dict) for t in targets):
+            raise ValueError("target is not a list of objects")
+        time = datetime.fromisoformat(str(data["time"]).replace("Z", "+00:00"))
+        if time.tzinfo is None:
+            raise ValueError("a record's time has no time zone")
         return cls(
-            time=datetime.fromisoformat(str(data["time"]).replace("Z", "+00:00")),
+            time=time,
             action=str(data["action"]),
             base_sha=str(data.get("baseSHA", "")),
             target=tuple(
@@ -129,6 +134,8 @@ class History:
             data = json.loads(self.path.read_text(encoding="utf-8"))
             if not isinstance(data, dict):
                 raise ValueError("top level is not an object")
+            if not all(isinstance(records, list) for records in data.values()):
+                raise ValueError("a pool's records are not a list")
             loaded = {
                 pool: [Record.from_json(r) for r in records] for pool, records in data.items()
             }
@@ -150,14 +157,23 @@ class History:
         """Write atomically (temp file + rename) so a crash never leaves half a file."""
         if self.path is None:
             return
+        tmp: str | None = None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".history-")
             with os.fdopen(fd, "w", encoding="utf-8") as f:
                 json.dump(self.to_json(), f)
+                f.flush()
+                # On disk before the rename, or a power cut can leave an empty file behind it.
+                os.fsync(f.fileno())
             os.replace(tmp, self.path)
+            tmp = None
         except OSError as exc:
             log.error("history_write_failed", path=str(self.path), error=str(exc))
+        finally:
+            if tmp is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
 
 
 def targets(prs: Iterable[PullRequest]) -> tuple[Target, ...]:

@@ -5,12 +5,11 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from enum import StrEnum
-from functools import lru_cache
 
 from tide.model import MergeMethod
+from tide.regex import Pattern, compile_regex
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,9 +77,8 @@ class ContextPolicy:
         )
 
 
-@lru_cache(maxsize=512)
-def _regex(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern)
+def _regex(pattern: str) -> Pattern:
+    return compile_regex(pattern)
 
 
 class BlocksPolicy(StrEnum):

@@ -6,15 +6,14 @@ set at a more specific level wins over one set above it.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from functools import lru_cache
 
 from pydantic import Field, model_validator
 
 from tide.config.base import StrictModel
 from tide.config.problems import Issue, KeyPath, quoted, reject
 from tide.policy import ContextPolicy
+from tide.regex import Pattern, RegexError, compile_regex
 
 
 class ContextLevel(StrictModel):
@@ -115,11 +114,10 @@ class ContextOptions(ContextLevel):
         return self.merged(org, repo, branch).to_policy()
 
 
-@lru_cache(maxsize=256)
-def _compile(pattern: str) -> re.Pattern[str] | str:
+def _compile(pattern: str) -> Pattern | str:
     try:
-        return re.compile(pattern)
-    except re.error as exc:
+        return compile_regex(pattern)
+    except RegexError as exc:
         return str(exc)
 
 

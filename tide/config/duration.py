@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Annotated
 
@@ -22,6 +23,7 @@ _UNITS: dict[str, float] = {
 }
 _ELEMENT = re.compile(r"(\d+\.?\d*|\.\d+)([^\d.]*)")
 _EXAMPLES = '"30s", "1m" or "1h30m"'
+MAX_SECONDS = 365 * 24 * 3600.0  # no period tide keeps is longer; more is a typo or garbage
 
 
 def parse_duration(text: str) -> float:
@@ -70,6 +72,11 @@ def _to_seconds(value: object) -> float:
     seconds = parse_duration(value)
     if seconds < 0:
         raise ValueError(f'"{value}" is negative; a duration here must be zero or more')
+    if not math.isfinite(seconds) or seconds > MAX_SECONDS:
+        shown = value if len(value) <= 40 else value[:37] + "..."
+        raise ValueError(
+            f'"{shown}" is longer than a year (8760h), the most a duration here may be'
+        )
     return seconds
 
 

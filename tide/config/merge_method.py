@@ -6,26 +6,20 @@ Shapes: `org: m`, `org/repo: m`, `org/repo@branch: m`, `org: {repo: m}` and
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
-from functools import lru_cache
 from typing import Annotated
 
 from pydantic import AfterValidator
 
 from tide.config.problems import Issue, reject
 from tide.model import MergeMethod
+from tide.regex import compile_regex, regex_problem
 
 _METHODS = frozenset(m.value for m in MergeMethod)
 
 BranchMethods = dict[str, str]
 RepoMethods = dict[str, str | BranchMethods]
 MergeMethodTable = dict[str, str | RepoMethods]
-
-
-@lru_cache(maxsize=256)
-def _branch_regex(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern)
 
 
 def _method_issue(path: tuple[str, ...], method: str, name: str) -> list[Issue]:
@@ -71,10 +65,11 @@ def merge_method_issues(table: MergeMethodTable) -> list[Issue]:
                 issues += _method_issue(at, repo_value, f"{key}/{repo}")
                 continue
             for pattern, method in repo_value.items():
-                try:
-                    _branch_regex(pattern)
-                except re.error as exc:
-                    issues.append(Issue((*at, pattern), f'regex "{pattern}" is not valid: {exc}'))
+                problem = regex_problem(pattern)
+                if problem is not None:
+                    issues.append(
+                        Issue((*at, pattern), f'regex "{pattern}" is not valid: {problem}')
+                    )
                     continue
                 issues += _method_issue(
                     (*at, pattern), method, f'{key}/{repo} branches "{pattern}"'
@@ -111,7 +106,7 @@ def resolve_merge_method(
             return MergeMethod(exact)
     if isinstance(repo_entry, dict):
         for pattern in sorted(repo_entry):
-            if _branch_regex(pattern).search(branch):
+            if compile_regex(pattern).search(branch):
                 return MergeMethod(repo_entry[pattern])
     if org and repo:
         shorthand = table.get(f"{org}/{repo}")

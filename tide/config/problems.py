@@ -14,6 +14,8 @@ from typing import NoReturn
 
 from pydantic_core import PydanticCustomError
 
+from tide.redaction import redact
+
 PathSegment = str | int
 KeyPath = tuple[PathSegment, ...]
 
@@ -42,8 +44,11 @@ class ConfigError(Exception):
     """The config could not be loaded; `problems` lists every finding, in file order."""
 
     def __init__(self, problems: Iterable[Problem]) -> None:
+        # A token pasted into the wrong key would otherwise be echoed back in every message,
+        # log line, /readyz answer and dashboard banner that shows the problem.
+        shown = (Problem(redact(p.path), p.line, redact(p.message), p.source) for p in problems)
         self.problems: list[Problem] = sorted(
-            problems, key=lambda p: (p.line if p.line is not None else 0, p.path)
+            shown, key=lambda p: (p.line if p.line is not None else 0, p.path)
         )
         super().__init__("\n".join(str(p) for p in self.problems))
 

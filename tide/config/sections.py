@@ -5,6 +5,7 @@ Prow's `tide:` section lives in `tide_section.py`; defaults of `queue:` come fro
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Literal
 from urllib.parse import urlsplit
 
@@ -15,6 +16,7 @@ from tide.config.duration import Duration
 from tide.config.problems import Issue, reject
 from tide.config.scopes import scope_key_issues, scoped_value
 from tide.policy import FailureStrategy, QueueOptions
+from tide.redaction import looks_like_secret
 
 DEFAULT_TOKEN_ENV = "GITHUB_TOKEN"
 _TOKEN_SOURCES = ("token_env", "token_file", "app")
@@ -40,6 +42,19 @@ def _check_url(value: str) -> str:
     return value.rstrip("/")
 
 
+def _secure_or_loopback(url: str) -> bool:
+    parts = urlsplit(url)
+    if parts.scheme == "https":
+        return True
+    host = parts.hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 class AppSettings(StrictModel):
     """GitHub App credentials; the App token flow itself lives in `tide.github`."""
 
@@ -56,6 +71,10 @@ class GitHubSettings(StrictModel):
     token_env: str | None = None
     token_file: str | None = None
     app: AppSettings | None = None
+
+    # Plain http sends the token in clear: only for the simulator on loopback, or when an
+    # operator says so by name (a GitHub Enterprise test box on a trusted network).
+    allow_insecure_http: bool = False
 
     @field_validator("graphql_url", "api_url")
     @classmethod
@@ -83,6 +102,22 @@ class GitHubSettings(StrictModel):
             issues.append(Issue(("token_env",), "must name an environment variable"))
         if self.token_file == "":
             issues.append(Issue(("token_file",), "must name a file"))
+        for key in ("token_env", "token_file"):
+            if looks_like_secret(getattr(self, key) or ""):
+                message = (
+                    "holds what looks like a token itself (redacted here), not the name of "
+                    f"{'an environment variable' if key == 'token_env' else 'a file'}; "
+                    "put the token there and revoke this one, it has been in a file"
+                )
+                issues.append(Issue((key,), message))
+        for key in ("graphql_url", "api_url"):
+            url = getattr(self, key)
+            if not self.allow_insecure_http and not _secure_or_loopback(url):
+                message = (
+                    f'"{url}" would send the token unencrypted; use https, or set '
+                    "github.allow_insecure_http: true if this network is trusted"
+                )
+                issues.append(Issue((key,), message))
         if issues:
             reject(issues)
         return self

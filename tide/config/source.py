@@ -15,6 +15,10 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from tide.config.problems import KeyPath, Problem, format_path
 
 _MERGE_KEY = "tag:yaml.org,2002:merge"
+# How many nodes aliases may add once expanded. Sharing a label list or a query through an
+# anchor adds a few hundred; a 400-byte "billion laughs" adds a billion, and everything after
+# parsing (line numbers, validation, each hot reload inside the sync lock) walks them all.
+MAX_ALIAS_EXPANSION = 50_000
 
 
 class _ConfigLoader(yaml.SafeLoader):
@@ -69,6 +73,7 @@ def read_yaml(text: str, source: str) -> YamlDocument:
     loader = _ConfigLoader(text)
     try:
         root = loader.get_single_node()
+        _check_alias_expansion(root, source)
         duplicates = list(_duplicate_keys(root, ()))
         data = loader.construct_document(root) if root is not None else None
     except yaml.MarkedYAMLError as exc:
@@ -90,6 +95,53 @@ def read_yaml(text: str, source: str) -> YamlDocument:
         for path, line, first in duplicates
     )
     return YamlDocument(source=source, data=data, lines=lines, problems=problems)
+
+
+def _check_alias_expansion(root: Node | None, source: str) -> None:
+    """Refuse a document whose aliases expand past `MAX_ALIAS_EXPANSION` nodes, or refer to
+    themselves, before anything walks the expanded tree."""
+    if root is None:
+        return
+    sizes: dict[int, int] = {}
+    distinct = 0
+    # Iterative post-order walk over the node graph; each node's expanded size is computed once.
+    stack: list[tuple[Node, bool]] = [(root, False)]
+    on_path: set[int] = set()
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        if done:
+            on_path.discard(key)
+            size = 1 + sum(sizes[id(child)] for child in _children(node))
+            sizes[key] = size
+            distinct += 1
+            if size - distinct > MAX_ALIAS_EXPANSION:
+                break
+            continue
+        if key in sizes:
+            continue
+        if key in on_path:
+            raise YamlSyntaxError(
+                Problem("", node.start_mark.line + 1, "a YAML alias refers to itself", source)
+            )
+        on_path.add(key)
+        stack.append((node, True))
+        stack.extend((child, False) for child in _children(node) if id(child) not in sizes)
+    expanded = max(sizes.values(), default=0)
+    if expanded - distinct > MAX_ALIAS_EXPANSION:
+        message = (
+            f"YAML aliases expand to more than {MAX_ALIAS_EXPANSION} extra values (an alias "
+            "bomb?); write the repeated parts out or share fewer, smaller anchors"
+        )
+        raise YamlSyntaxError(Problem("", None, message, source))
+
+
+def _children(node: Node) -> list[Node]:
+    if isinstance(node, MappingNode):
+        return [n for pair in node.value for n in pair]
+    if isinstance(node, SequenceNode):
+        return list(node.value)
+    return []
 
 
 def _syntax_problem(exc: yaml.MarkedYAMLError, source: str) -> Problem:

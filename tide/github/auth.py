@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Protocol
 
 from tide.github.errors import AuthError
+from tide.redaction import redact
 
 DEFAULT_TOKEN_ENV = "GITHUB_TOKEN"
 
@@ -66,4 +67,5 @@ def static_token(
 
 
 def _missing_message(token_env: str) -> str:
-    return f"no GitHub token: set {token_env} or github.token_file"
+    # A token pasted as the variable's name must not come back in the message.
+    return f"no GitHub token: set {redact(token_env)} or github.token_file"
