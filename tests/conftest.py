@@ -9,11 +9,11 @@ from typing import Any
 
 import aiohttp
 import pytest
-import structlog
 from graphql import GraphQLSchema
 
 from tide.clock import RealClock, VirtualClock
 from tide.github.schema import github_schema
+from tide.logs import reset_logging
 from tide.sim import SimServer, World
 
 SIM_TOKEN = "sim-token"
@@ -24,7 +24,7 @@ SIM_LOGIN = "tide-bot"
 def _fresh_logging() -> Iterator[None]:
     """A test that configures logging (e.g. `run_service`) must not leak it into the next."""
     yield
-    structlog.reset_defaults()
+    reset_logging()
 
 
 @pytest.fixture(scope="session")

@@ -25,7 +25,7 @@ from tide.service import run_service
 from tide.sim import SimServer
 
 
-def service_config(graphql: str, api: str, extra: str = "") -> str:
+def service_config(graphql: str, api: str, extra: str = "", fmt: str = "json") -> str:
     return textwrap.dedent(
         f"""
         github:
@@ -38,7 +38,7 @@ def service_config(graphql: str, api: str, extra: str = "") -> str:
           - repos: [org/repo]
             labels: [lgtm]
         log:
-          format: json
+          format: {fmt}
         """
     ) + textwrap.dedent(extra)
 
@@ -46,7 +46,9 @@ def service_config(graphql: str, api: str, extra: str = "") -> str:
 async def test_run_once_names_an_unreachable_github_in_one_line(capsys, monkeypatch, tmp_path):
     monkeypatch.setenv("TIDE_TEST_TOKEN", "anything")
     monkeypatch.chdir(tmp_path)
-    config = parse_config(service_config("http://127.0.0.1:9/graphql", "http://127.0.0.1:9"))
+    config = parse_config(
+        service_config("http://127.0.0.1:9/graphql", "http://127.0.0.1:9", fmt="console")
+    )
     code = await run_service(config, None, once=True, clock=VirtualClock())
     err = capsys.readouterr().err
     assert code == 1
@@ -57,7 +59,7 @@ async def test_run_once_names_an_unreachable_github_in_one_line(capsys, monkeypa
 async def test_run_once_reports_a_rejected_token_in_one_line(capsys, monkeypatch, tmp_path, sim):
     monkeypatch.setenv("TIDE_TEST_TOKEN", "ghp_wrong_token_value")
     monkeypatch.chdir(tmp_path)
-    config = parse_config(service_config(sim.graphql_url, sim.api_url))
+    config = parse_config(service_config(sim.graphql_url, sim.api_url, fmt="console"))
     code = await run_service(config, None, once=True, clock=VirtualClock())
     err = capsys.readouterr().err
     assert code == 1
@@ -68,7 +70,9 @@ async def test_run_once_reports_a_rejected_token_in_one_line(capsys, monkeypatch
 async def test_run_once_without_a_token_says_how_to_give_one(capsys, monkeypatch, tmp_path):
     monkeypatch.delenv("TIDE_TEST_TOKEN", raising=False)
     monkeypatch.chdir(tmp_path)
-    config = parse_config(service_config("http://127.0.0.1:9/graphql", "http://127.0.0.1:9"))
+    config = parse_config(
+        service_config("http://127.0.0.1:9/graphql", "http://127.0.0.1:9", fmt="console")
+    )
     assert await run_service(config, None, once=True) == 1
     assert capsys.readouterr().err.strip() == (
         "tide: no GitHub token: set TIDE_TEST_TOKEN or github.token_file"

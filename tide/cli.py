@@ -24,8 +24,15 @@ def _load(arg: str | None) -> tuple[Config | None, Path]:
     try:
         return load_config(path), path
     except ConfigError as exc:
+        from tide.logs import is_json
+
         for problem in exc.problems:
-            print(problem, file=sys.stderr)
+            if is_json():
+                import structlog
+
+                structlog.get_logger().error("config_invalid", problem=str(problem))
+            else:
+                print(problem, file=sys.stderr)
         return None, path
 
 
@@ -39,13 +46,31 @@ def cmd_check_config(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from tide.logs import configure_logging, log_uncaught, overrides
     from tide.service import run_service
 
+    try:
+        level, fmt = overrides(args.log_level, args.log_format)
+    except ValueError as exc:
+        print(f"tide: {exc}", file=sys.stderr)
+        return 2
+    if fmt is not None:
+        # Known before the config is read, so that even its problems come out in this format.
+        configure_logging(level or "info", fmt)
+    sys.excepthook = log_uncaught
     config, path = _load(args.config)
     if config is None:
         return 2
     return asyncio.run(
-        run_service(config, path, once=args.once, dry_run=args.dry_run, serve=not args.no_server)
+        run_service(
+            config,
+            path,
+            once=args.once,
+            dry_run=args.dry_run,
+            serve=not args.no_server,
+            log_level=level,
+            log_format=fmt,
+        )
     )
 
 
@@ -96,8 +121,19 @@ def cmd_demo(args: argparse.Namespace) -> int:
     )
 
 
+def _version() -> str:
+    """The installed distribution's version (a source tree without metadata says so)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("tide-merge-queue")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tide", description="A merge queue for GitHub.")
+    parser.add_argument("--version", action="version", version=f"tide {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="run the merge queue daemon")
@@ -106,6 +142,16 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--dry-run", action="store_true", help="decide and log; change nothing")
     run.add_argument(
         "--no-server", action="store_true", help="no HTTP server (API, metrics, dashboard)"
+    )
+    run.add_argument(
+        "--log-level",
+        choices=("debug", "info", "warning", "error"),
+        help="overrides log.level (also $TIDE_LOG_LEVEL)",
+    )
+    run.add_argument(
+        "--log-format",
+        choices=("auto", "json", "console"),
+        help="overrides log.format (also $TIDE_LOG_FORMAT)",
     )
     run.set_defaults(func=cmd_run)
 

@@ -33,7 +33,9 @@ from tide.sync import Syncer
 
 log = structlog.get_logger()
 
-SHUTDOWN_GRACE = 120.0  # seconds a running sync may take to finish its merge
+# Seconds a running sync may take to finish its merge on SIGTERM: below the 90 s that
+# systemd (TimeoutStopSec) and Kubernetes (terminationGracePeriodSeconds) give us in deploy/.
+SHUTDOWN_GRACE = 75.0
 # Webhook-triggered syncs are at least this far apart, whatever `webhooks.debounce` says: a
 # burst of deliveries costs one sync per gap, not one per delivery.
 MIN_EVENT_SYNC_GAP = 1.0

@@ -201,6 +201,16 @@ async def _watch(daemon: Daemon, world: World, forever: bool, out: TextIO) -> No
             return
 
 
+def stop_note(forever: bool) -> str:
+    """How the demo ends: with --forever only Ctrl-C stops it."""
+    if forever:
+        return "  It keeps running, dashboard and all, until Ctrl-C (--forever)."
+    return (
+        "  Ctrl-C stops it; it also stops by itself once nothing more can merge "
+        "(--forever keeps it and the dashboard up)."
+    )
+
+
 def summary(world: World) -> str:
     """Every PR of the demo: merged, or the `tide` status that says why not."""
     rows = [("PR", "title", "outcome")]
@@ -249,8 +259,7 @@ async def run_demo(
                 f"tide explain acme/widgets#4 --url {server.url}",
                 f"  Look around: curl -H 'Authorization: token {DEMO_TOKEN}' "
                 f"{sim.url}/repos/acme/widgets/pulls/1",
-                "  Ctrl-C stops it; it also stops by itself once nothing more can merge"
-                + ("." if forever else " (--forever keeps it and the dashboard up)."),
+                stop_note(forever),
                 "",
             ]
             print("\n".join(banner), file=out)

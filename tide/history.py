@@ -103,10 +103,14 @@ class Record:
 
 @dataclass
 class History:
-    """Per pool, the newest `limit` records; `path` (optional) is where they persist."""
+    """Per pool, the newest `limit` records; `path` (optional) is where they persist.
+
+    `read_only` (a dry run) loads the file but never writes it: the live history must not
+    show merges that never happened."""
 
     limit: int = DEFAULT_LIMIT
     path: Path | None = None
+    read_only: bool = False
     _pools: dict[str, deque[Record]] = field(default_factory=dict)
 
     def record(self, pool: str, record: Record) -> None:
@@ -155,7 +159,7 @@ class History:
 
     def flush(self) -> None:
         """Write atomically (temp file + rename) so a crash never leaves half a file."""
-        if self.path is None:
+        if self.path is None or self.read_only:
             return
         tmp: str | None = None
         try:

@@ -21,7 +21,7 @@ from tide.github.client import GitHub, GitHubEndpoint
 from tide.github.clients import Clients
 from tide.github.errors import AuthError, GitHubError
 from tide.history import History
-from tide.logs import configure_logging
+from tide.logs import configure_logging, fatal, is_json
 from tide.selfcheck import self_check
 from tide.server.app import StatusServer
 
@@ -39,7 +39,7 @@ def token_source(config: Config) -> TokenSource:
 
 
 def fail(message: str) -> int:
-    print(f"tide: {message}", file=sys.stderr)
+    fatal(message)
     return 1
 
 
@@ -78,11 +78,14 @@ async def run_service(
     dry_run: bool = False,
     clock: Clock | None = None,
     serve: bool = True,
+    log_level: str | None = None,
+    log_format: str | None = None,
 ) -> int:
-    configure_logging(config.log.level, config.log.format)
+    """`log_level`/`log_format` (flags or environment) override the config's `log:`."""
+    configure_logging(log_level or config.log.level, log_format or config.log.format)
     clock = clock or RealClock()
-    history = History(path=Path(config.history.path))
-    history.load()
+    history = History(path=Path(config.history.path), read_only=dry_run)
+    history.load(set_aside=not dry_run)
     async with AsyncExitStack() as stack:
         try:
             clients, identity = await connect(config, stack, clock)
@@ -93,7 +96,8 @@ async def run_service(
             return fail(str(exc))
         except GitHubError as exc:
             return fail(f"cannot reach GitHub at {config.github.graphql_url}: {exc}")
-        print(check.text, file=sys.stderr)
+        if not is_json():
+            print(check.text, file=sys.stderr)
         log.info(
             "self_check",
             identity=identity,
@@ -101,6 +105,8 @@ async def run_service(
             rate_remaining=clients.remaining(),
             warnings=check.warnings,
             dry_run=dry_run,
+            # In JSON the readable block travels inside the event, one string per line.
+            **({"report": check.lines} if is_json() else {}),
         )
         if check.fatal:
             for problem in check.fatal:
@@ -135,5 +141,8 @@ async def run_once(daemon: Daemon) -> int:
     problems = [*report.errors, *(f"{p.key}: {p.error}" for p in report.pools if p.error)]
     problems += statuses.errors
     for problem in problems:
-        print(f"tide: {problem}", file=sys.stderr)
+        if is_json():
+            log.error("sync_problem", problem=problem)
+        else:
+            print(f"tide: {problem}", file=sys.stderr)
     return 1 if problems else 0
