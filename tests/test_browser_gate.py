@@ -10,7 +10,7 @@ from test_dashboard_browser import chromium
 def test_without_chromium_the_browser_test_skips_and_says_why(monkeypatch, tmp_path):
     monkeypatch.setenv("TIDE_CHROMIUM", str(tmp_path / "no-chromium"))
     monkeypatch.delenv("CI", raising=False)
-    with pytest.raises(pytest.skip.Exception, match="no-chromium is missing.*apt-get install"):
+    with pytest.raises(pytest.skip.Exception, match=r"no-chromium is missing.*apt-get install"):
         chromium()
 
 
