@@ -250,19 +250,41 @@ async def test_an_app_on_two_orgs_searches_and_merges_each_with_its_own_installa
     assert not [t for t in world.apps.tokens if t in out]
 
 
-async def test_the_self_check_names_identity_permissions_and_refuses_an_unreachable_repo(
+async def test_the_self_check_names_identity_permissions_and_an_unreachable_repo(
     tmp_path: Path, schema: Any, capsys: pytest.CaptureFixture[str]
 ):
+    """acme/missing cannot be read: the check names it, and the daemon still merges in
+    acme/widgets; the missing one is an errored pool (exit 1 from --once says so)."""
     world = app_world()
     async with SimServer(world) as sim:
         text = app_config(tmp_path, sim.graphql_url, sim.api_url).replace(
             "- repos: [acme/widgets]", "- repos: [acme/widgets, acme/missing]"
         )
         code = await run_service(parse_config(text), None, once=True)
-    err = capsys.readouterr().err
+    events = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    check = next(e for e in events if e["event"] == "self_check")
+    report = "\n".join(check["report"])
+    assert "tide self-check" in report
+    assert f"tide-merge-queue[bot] (GitHub App {APP_ID})" in report
+    assert "repo acme/widgets: permission" in report
+    assert "repo acme/missing: UNREACHABLE" in report
     assert code == 1
-    assert "tide self-check" in err
-    assert f"tide-merge-queue[bot] (GitHub App {APP_ID})" in err
-    assert "repo acme/widgets: permission" in err
-    assert "tide: cannot reach repository acme/missing:" in err
-    assert world.journal.merges == []
+    assert [m.number for m in world.journal.merges] == [1]
+    problems = [e["problem"] for e in events if e["event"] == "sync_problem"]
+    assert problems == [f"acme/missing:*: {check['warnings'][0]}"]
+
+
+async def test_start_up_refuses_when_no_repository_is_reachable(
+    tmp_path: Path, schema: Any, capsys: pytest.CaptureFixture[str]
+):
+    world = app_world()
+    async with SimServer(world) as sim:
+        text = app_config(tmp_path, sim.graphql_url, sim.api_url).replace(
+            "- repos: [acme/widgets]", "- repos: [acme/missing]"
+        )
+        code = await run_service(parse_config(text), None, once=True)
+    events = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert code == 1
+    fatal = [e["reason"] for e in events if e["event"] == "fatal"]
+    assert len(fatal) == 1
+    assert fatal[0].startswith("no configured repository is reachable: cannot reach repository")

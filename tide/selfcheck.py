@@ -1,5 +1,7 @@
 """The start-up self-check: one readable block saying what tide is about to do, as whom,
-with which permissions and budget; a repository it cannot reach stops the start."""
+with which permissions and budget. A repository it cannot reach is named and left to the
+daemon as an errored pool; only when no configured repository is reachable does the check
+stop the start (rejected credentials stop it earlier, in `connect`)."""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ class SelfCheck:
     lines: list[str] = field(default_factory=list)
     fatal: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    unreachable: dict[str, str] = field(default_factory=dict)  # org/repo -> why
 
     @property
     def text(self) -> str:
@@ -47,8 +50,9 @@ async def self_check(
             gh = await clients.for_org(owner)
             state = await gh.repository_state(owner, name, prefix)
         except GitHubError as exc:
-            check.fatal.append(f"cannot reach repository {full}: {exc}")
-            check.lines.append(f"  repo {full}: UNREACHABLE ({exc})")
+            check.unreachable[full] = f"cannot reach repository {full}: {exc}"
+            check.warnings.append(check.unreachable[full])
+            check.lines.append(f"  repo {full}: UNREACHABLE ({exc}); the others run")
             continue
         permission = state.viewer_permission or "unknown"
         note = ""
@@ -58,6 +62,10 @@ async def self_check(
         staging = len(state.staging_refs)
         check.lines.append(
             f"  repo {full}: permission {permission}, {staging} staging branch(es) found{note}"
+        )
+    if repos and not orgs and len(check.unreachable) == len(repos):
+        check.fatal.append(
+            "no configured repository is reachable: " + "; ".join(check.unreachable.values())
         )
     for budget in clients.budgets():
         if budget.remaining is None:

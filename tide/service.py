@@ -115,6 +115,7 @@ async def run_service(
         daemon = Daemon(
             ConfigHolder(config, path), clients, clock=clock, dry_run=dry_run, history=history
         )
+        daemon.syncer.mark_unreachable(check.unreachable)
         if once:
             return await run_once(daemon)
         if not (serve and config.server.enabled):

@@ -44,6 +44,8 @@ log = structlog.get_logger()
 RECORDED = {Action.TRIGGER, Action.TRIGGER_BATCH, Action.MERGE, Action.MERGE_BATCH}
 COMPARE_LIMIT = 10  # compare calls per pool per sync when looking for an up-to-date PR
 HALT_SECONDS = 600.0  # how long a pool rests after an error only an operator can fix
+PROBE_EVERY = timedelta(minutes=5)  # how often every named repository is read, PRs or not
+UNREACHABLE_BRANCH = "*"  # the pool that stands for a repository that cannot be read
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +70,11 @@ class Syncer:
         self._last_wait: dict[str, str] = {}
         self._staging_repos: set[tuple[str, str]] = set()
         self._halted: dict[str, tuple[datetime, str]] = {}  # pool -> (until, operator error)
+        # Repositories that could not be read, with why: each sync reads them again and
+        # shows them as errored pools until they answer; the others run meanwhile.
+        self.unreachable: dict[tuple[str, str], str] = {}
+        self._pool_errors: dict[str, str] = {}  # pool -> the error last logged for it
+        self._probed_at: datetime | None = None
         self.stopping = asyncio.Event()
 
     async def sync(self, config: Config, repos: frozenset[str] | None = None) -> SyncReport:
@@ -87,7 +94,16 @@ class Syncer:
             groups[(pr.org, pr.repo, pr.base_ref)].append(pr)
         wanted = {(org, repo) for org, repo, _ in groups}
         wanted |= {r for r in self._staging_repos if repos is None or f"{r[0]}/{r[1]}" in repos}
+        if repos is None:
+            self._forget_unconfigured(config)
+            if self._probe_due(started):
+                # A named repository that vanished (renamed, access revoked) shows no PRs in
+                # the search: read every named one now and then so its pool reports why.
+                _, named = config.org_exceptions_and_repos()
+                wanted |= {(r.split("/", 1)[0], r.split("/", 1)[1]) for r in named}
+        wanted |= {r for r in self.unreachable if repos is None or f"{r[0]}/{r[1]}" in repos}
         states = await self._repositories(config, wanted)
+        self._note_reachability(states, groups)
         # Staging branches of pools that no longer have PRs still need cleaning up.
         for (org, repo), state in states.items():
             if not isinstance(state, RepositoryState):
@@ -201,11 +217,46 @@ class Syncer:
                 gh = await self.clients.for_org(org)
                 return await gh.repository_state(org, repo, prefix)
             except GitHubError as exc:
-                return f"could not read repository {org}/{repo}: {exc}"
+                return f"cannot reach repository {org}/{repo}: {exc}"
 
         keys = sorted(set(repos))
         states = await asyncio.gather(*(one(org, repo) for org, repo in keys))
         return dict(zip(keys, states, strict=True))
+
+    def mark_unreachable(self, repos: dict[str, str]) -> None:
+        """Repositories the start-up check could not read (`org/repo` -> why)."""
+        for full, why in repos.items():
+            org, _, repo = full.partition("/")
+            self.unreachable[(org, repo)] = why
+
+    def _probe_due(self, now: datetime) -> bool:
+        if self._probed_at is not None and now - self._probed_at < PROBE_EVERY:
+            return False
+        self._probed_at = now
+        return True
+
+    def _forget_unconfigured(self, config: Config) -> None:
+        """A repository taken out of the config is no longer an errored pool."""
+        orgs, named = config.org_exceptions_and_repos()
+        for org, repo in list(self.unreachable):
+            if f"{org}/{repo}" not in named and org not in orgs:
+                del self.unreachable[(org, repo)]
+
+    def _note_reachability(
+        self,
+        repos: dict[tuple[str, str], RepositoryState | str],
+        groups: dict[tuple[str, str, str], list[PullRequest]],
+    ) -> None:
+        """Keep unreachable repositories visible as errored pools; log each change once."""
+        for (org, repo), state in repos.items():
+            if isinstance(state, str):
+                if self.unreachable.get((org, repo)) != state:
+                    log.error("repository_unreachable", repo=f"{org}/{repo}", error=state)
+                self.unreachable[(org, repo)] = state
+                if not any(k[:2] == (org, repo) for k in groups):
+                    groups[(org, repo, UNREACHABLE_BRANCH)] = []
+            elif self.unreachable.pop((org, repo), None) is not None:
+                log.info("repository_reachable", repo=f"{org}/{repo}")
 
     async def _executor(self, org: str) -> Executor:
         executor = self._executors.get(org)
@@ -248,6 +299,8 @@ class Syncer:
             prs = await gh.complete_head_contexts(prs)
         except (GitHubError, _PoolError) as exc:
             return self._failed(empty, prs, f"{exc}")
+        if self._pool_errors.pop(pool_key(org, repo, branch), None) is not None:
+            log.info("pool_recovered", pool=pool_key(org, repo, branch))
         pool_blockers = tuple(b for b in blockers if b.applies_to(org, repo, branch))
         verdicts = tuple(
             evaluate(pr, policy, repo_state.settings, protection, pool_blockers) for pr in prs
@@ -307,7 +360,10 @@ class Syncer:
         self._halted.clear()
 
     def _failed(self, state: PoolState, prs: list[PullRequest], error: str) -> PoolReport:
-        log.error("pool_failed", pool=state.key, error=error)
+        said = error in self.unreachable.values()  # `repository_unreachable` said it
+        if self._pool_errors.get(state.key) != error and not said:
+            log.error("pool_failed", pool=state.key, error=error)
+        self._pool_errors[state.key] = error
         return PoolReport(state, Decision(Action.WAIT, error), (), error=error)
 
     def _runs(

@@ -1,0 +1,65 @@
+"""A partial outage stays partial: a repository tide cannot read sits beside a healthy one
+as an errored pool (status API, dashboard, metrics, one log line per change) while the
+healthy one keeps merging; when it comes back, it is picked up."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import aiohttp
+from e2e import make_world, running_queue
+
+from tide.clock import VirtualClock
+from tide.logs import configure_logging
+from tide.server.app import StatusServer
+
+TWO_REPOS = """
+tide:
+  sync_period: 1m
+  queries:
+  - repos: [org/repo, org/gone]
+    labels: [lgtm]
+"""
+
+
+async def test_an_unreachable_repository_is_an_errored_pool_beside_a_healthy_one(schema):
+    clock = VirtualClock()
+    world = make_world(clock)
+    pr = world.open_pr("org/repo", files={"a.txt": "1\n"}, labels=["lgtm"])
+    out = io.StringIO()
+    configure_logging("info", "json", stream=out)
+    async with (
+        running_queue(world, clock, tide=TWO_REPOS) as q,
+        StatusServer(q.daemon, port=0) as server,
+        aiohttp.ClientSession(server.url) as http,
+    ):
+        await q.run(15)
+        assert q.merged() == [pr.number]
+        pools = {p.key: p for p in q.daemon.last_report.pools}
+        assert pools["org/gone:*"].error.startswith("cannot reach repository org/gone: ")
+        async with http.get("/api/v1/pools") as resp:
+            api = await resp.json()
+        gone = [p for p in api["pools"] if p["repo"] == "gone"]
+        assert gone and gone[0]["error"].startswith("cannot reach repository org/gone")
+        async with http.get("/ui") as resp:
+            assert "cannot reach repository org/gone" in await resp.text()
+        async with http.get("/metrics") as resp:
+            metrics = await resp.text()
+        assert 'tidepoolerrors{branch="*",org="org",repo="gone"}' in metrics
+        async with http.get("/readyz") as resp:
+            assert resp.status == 200
+
+        # It comes back (created, with a ready PR): the next probe picks it up.
+        world.create_repo("org/gone", files={"README.md": "x\n"})
+        back = world.open_pr("org/gone", files={"b.txt": "1\n"}, labels=["lgtm"])
+        await q.run(6)
+        assert back.state == "MERGED"
+        assert "org/gone:*" not in {p.key for p in q.daemon.last_report.pools}
+    events = [json.loads(line) for line in out.getvalue().splitlines()]
+    said = [e for e in events if e["event"] in ("repository_unreachable", "repository_reachable")]
+    assert [(e["event"], e["repo"]) for e in said] == [
+        ("repository_unreachable", "org/gone"),
+        ("repository_reachable", "org/gone"),
+    ]
+    assert not [e for e in events if e["event"] == "pool_failed"]
