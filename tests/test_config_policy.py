@@ -265,11 +265,12 @@ def test_label_order_does_not_keep_queries_apart_but_other_criteria_do() -> None
             {"repos": ["a/x"], "labels": ["lgtm", "approved"], "missingLabels": ["hold"]},
         ]
     )
+    # As Prow: repos are concatenated (a repeat kept), labels come out sorted.
     assert [(q.repos, q.author) for q in config.queries] == [
         (("c/z",), "bot"),
-        (("a/x", "b/y"), ""),
+        (("a/x", "b/y", "a/x"), ""),
     ]
-    assert config.queries[1].labels == ("lgtm", "approved")
+    assert config.queries[1].labels == ("approved", "lgtm")
 
 
 def test_queries_for_repo_use_orgs_exclusions_and_repos() -> None:
@@ -280,7 +281,7 @@ def test_queries_for_repo_use_orgs_exclusions_and_repos() -> None:
         ]
     )
     assert [q.labels for q in config.queries_for_repo("k8s", "kubernetes")] == [("lgtm",)]
-    assert [q.labels for q in config.queries_for_repo("k8s", "website")] == [("lgtm", "approved")]
+    assert [q.labels for q in config.queries_for_repo("k8s", "website")] == [("approved", "lgtm")]
     assert config.queries_for_repo("other", "repo") == ()
     assert config.branch_policy("other", "repo", "main").queries == ()
 
@@ -403,3 +404,23 @@ def test_branch_policy_is_computed_once_per_branch() -> None:
     assert config.branch_policy("org", "repo", "main") is first
     assert config.branch_policy("org", "repo", "dev") is not first
     assert (first.org, first.repo, first.branch) == ("org", "repo", "main")
+
+
+def test_search_string_sorts_labels_missing_labels_and_branches_as_prow() -> None:
+    # Prow rebuilds every query from its sorted de-duplication key, even a query on its own.
+    from tide.github.search_query import query_string
+
+    config = config_with(
+        queries=[
+            {
+                "repos": ["o/r"],
+                "labels": ["lgtm", "approved"],
+                "missingLabels": ["z-hold", "a-wip"],
+                "includedBranches": ["main", "b"],
+            }
+        ]
+    )
+    assert query_string(config.queries[0]) == (
+        'is:pr state:open archived:false base:"b" base:"main" label:"approved" label:"lgtm" '
+        '-label:"a-wip" -label:"z-hold" repo:"o/r"'
+    )

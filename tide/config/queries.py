@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 
 from pydantic import Field, model_validator
 
@@ -124,8 +125,12 @@ def query_issues(q: QuerySpec) -> list[Issue]:
     return issues
 
 
-def _unique(values: Iterable[str]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(values))
+def go_json(value: object) -> str:
+    """`json.Marshal` as Go writes it: compact, UTF-8 kept, `<`, `>`, `&` escaped (HTML-safe)."""
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    for char, escape in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026")):
+        text = text.replace(char, escape)
+    return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
 
 
 def _prow_json(q: Query) -> str:
@@ -142,14 +147,19 @@ def _prow_json(q: Query) -> str:
         ("repos", list(q.repos)),
         ("excludedRepos", list(q.excluded_repos)),
     ]
-    return json.dumps({k: v for k, v in fields if v}, separators=(",", ":"), ensure_ascii=False)
+    return go_json({k: v for k, v in fields if v})
 
 
-def deduplicate(queries: Iterable[Query]) -> tuple[Query, ...]:
+TenantIds = Callable[[Query], tuple[str, ...]]
+
+
+def deduplicate(queries: Iterable[Query], tenant_ids: TenantIds | None = None) -> tuple[Query, ...]:
     """Prow's `deduplicateTideQueries`: queries asking the same of PRs share one search.
 
-    Same author, branches, labels (order ignored), milestone and review requirement -> one query
-    whose orgs, repos and excludedRepos are the concatenation (repeats dropped) of the originals.
+    Same author, branches, labels (order ignored), milestone, review requirement and tenant IDs
+    (from Prow's `prowjob_default_entries`) -> one query. As in Prow, the merged query carries its
+    labels, missing labels and branches sorted, and the originals' orgs, repos and excludedRepos
+    concatenated in config order; the queries are then ordered by their JSON form.
     """
     merged: dict[tuple[object, ...], Query] = {}
     for q in queries:
@@ -161,22 +171,28 @@ def deduplicate(queries: Iterable[Query]) -> tuple[Query, ...]:
             tuple(sorted(q.missing_labels)),
             q.milestone,
             q.review_approved_required,
+            tenant_ids(q) if tenant_ids is not None else (),
         )
         seen = merged.get(key)
         if seen is None:
-            merged[key] = q
+            merged[key] = Query(
+                orgs=q.orgs,
+                repos=q.repos,
+                excluded_repos=q.excluded_repos,
+                labels=key[3],
+                missing_labels=key[4],
+                author=q.author,
+                excluded_branches=key[1],
+                included_branches=key[2],
+                milestone=q.milestone,
+                review_approved_required=q.review_approved_required,
+            )
             continue
-        merged[key] = Query(
-            orgs=_unique((*seen.orgs, *q.orgs)),
-            repos=_unique((*seen.repos, *q.repos)),
-            excluded_repos=_unique((*seen.excluded_repos, *q.excluded_repos)),
-            labels=seen.labels,
-            missing_labels=seen.missing_labels,
-            author=seen.author,
-            excluded_branches=seen.excluded_branches,
-            included_branches=seen.included_branches,
-            milestone=seen.milestone,
-            review_approved_required=seen.review_approved_required,
+        merged[key] = replace(
+            seen,
+            orgs=(*seen.orgs, *q.orgs),
+            repos=(*seen.repos, *q.repos),
+            excluded_repos=(*seen.excluded_repos, *q.excluded_repos),
         )
     return tuple(sorted(merged.values(), key=_prow_json))
 
