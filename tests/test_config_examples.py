@@ -15,7 +15,7 @@ def test_example_config_at_the_repo_root_loads_clean() -> None:
     config = load_config(REPO_ROOT / "config.yaml")
     policy = config.branch_policy("my-org", "my-repo", "main")
     assert policy.queries == config.queries
-    assert policy.queries[0].labels == ("lgtm", "approved")
+    assert policy.queries[0].labels == ("approved", "lgtm")  # sorted, as Prow
     assert "do-not-merge/hold" in policy.queries[0].missing_labels
     assert policy.merge_method is MergeMethod.SQUASH
     assert policy.merge_labels.squash == "tide/merge-method-squash"

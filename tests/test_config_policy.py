@@ -370,9 +370,11 @@ def test_commit_template_lookup_is_exact_repo_then_org_without_default() -> None
         }
     )
     assert config.branch_policy("kubernetes", "kubernetes", "main").commit_template is None
-    assert config.branch_policy("kubernetes", "kops", "main").commit_template == CommitTemplate()
+    assert config.branch_policy("kubernetes", "kops", "main").commit_template == (
+        CommitTemplate(scope="kubernetes/kops")
+    )
     assert config.branch_policy("kubernetes-helm", "monocular", "main").commit_template == (
-        CommitTemplate(title="{{ .Title }}", body="{{ .Body }}")
+        CommitTemplate(title="{{ .Title }}", body="{{ .Body }}", scope="kubernetes-helm")
     )
 
 

@@ -211,15 +211,17 @@ def test_invalid_commit_template_is_rejected_at_load() -> None:
           merge_commit_template:
             kubernetes/kops:
               title: "{{ .Title"
-              body: "{{ .Body | printf }}"
+              body: "{{ .Body | nosuch }}"
         """
     )
     assert [(p.path, p.line) for p in problems] == [
         ('tide.merge_commit_template["kubernetes/kops"].title', 4),
         ('tide.merge_commit_template["kubernetes/kops"].body', 5),
     ]
-    assert problems[0].message == "parsing template for commit title: unclosed action"
-    assert problems[1].message.startswith("parsing template for commit body: unsupported action")
+    assert problems[0].message == "the title template at line 1, column 10: unclosed action"
+    assert problems[1].message == (
+        'the body template at line 1, column 12: function "nosuch" not defined'
+    )
 
 
 def test_target_url_and_target_urls_are_mutually_exclusive() -> None:
@@ -395,10 +397,14 @@ def test_scoped_map_keys_that_can_never_match_are_rejected() -> None:
     assert problem.message == 'this key is not "*", an org or "org/repo", so it never applies'
 
 
-def test_commit_templates_have_no_wildcard_key() -> None:
-    problem = only_problem('tide:\n  merge_commit_template:\n    "*": {title: x}\n')
-    assert problem.path == 'tide.merge_commit_template["*"]'
-    assert problem.message == '"*" is not supported here; use an org or "org/repo"'
+def test_prow_accepts_a_wildcard_template_key_and_long_scope_keys() -> None:
+    # Prow loads both; its lookups never reach them (org/repo, then org).
+    config = parse_config(
+        'tide:\n  merge_commit_template:\n    "*": {title: x}\n'
+        '  batch_size_limit:\n    "a/b/c": 3\n'
+    )
+    assert config.branch_policy("a", "b", "main").commit_template is None
+    assert config.branch_policy("a", "b", "main").batch_size_limit == 0
 
 
 def test_github_token_sources_are_exclusive() -> None:

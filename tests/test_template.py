@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from tide.gotemplate import Struct, parse_go_template
 from tide.model import Mergeable, PullRequest
 from tide.template import TemplateError, parse_template, pull_request_fields
 
@@ -28,10 +29,14 @@ def test_fields_and_literal_text_render(source: str, expected: str) -> None:
     assert parse_template(source).render(PR) == expected
 
 
-@pytest.mark.parametrize("source", ["{{ .Hello }}", "{{ .World }}", "{{ if .Hello }}x{{ end }}"])
-def test_a_missing_field_renders_nothing(source: str) -> None:
-    # Case 244: Prow leaves the commit title/message empty and logs.
-    assert parse_template(source).render(PR) is None
+@pytest.mark.parametrize("source", ["{{ .Hello }}", "{{ if .Hello }}x{{ end }}"])
+def test_a_missing_field_is_an_error_naming_template_and_column(source: str) -> None:
+    # Case 244: Prow's record is a struct, so running fails; Prow then leaves GitHub's default.
+    with pytest.raises(TemplateError) as caught:
+        parse_template(source, 'tide.merge_commit_template["o/r"].title').render(PR)
+    message = str(caught.value)
+    assert message.startswith('tide.merge_commit_template["o/r"].title at line 1, column ')
+    assert message.endswith("can't evaluate field Hello in type tide.CodeReviewCommon")
 
 
 def test_trim_markers_remove_whitespace_on_their_side() -> None:
@@ -40,7 +45,9 @@ def test_trim_markers_remove_whitespace_on_their_side() -> None:
 
 
 def test_a_dash_without_space_is_not_a_trim_marker() -> None:
-    with pytest.raises(TemplateError, match="unsupported action"):
+    # Go reads "{{-3}}" as the number -3 and "{{-.Title}}" as a bad character.
+    assert parse_template("x {{-3}}").render(PR) == "x -3"
+    with pytest.raises(TemplateError, match="unrecognized character in action"):
         parse_template("x {{-.Title}}")
 
 
@@ -64,40 +71,95 @@ def test_nested_if_and_comments() -> None:
 @pytest.mark.parametrize(
     ("source", "detail"),
     [
-        ("{{ .Title", "unclosed action"),
-        ("{{ if .Title }}x", "unexpected EOF"),
-        ("x{{ end }}", "unexpected {{end}}"),
+        ("{{ .Title", "line 1, column 10: unclosed action"),
+        ("{{ if .Title }}x", "unexpected EOF: {{if}} has no {{end}}"),
+        ("x{{ end }}", "line 1, column 5: unexpected {{end}}"),
         ("{{ else }}", "unexpected {{else}}"),
         ("{{ if }}x{{ end }}", "missing value for if"),
-        ("{{ if .A }}{{ else }}{{ else }}{{ end }}", 'expected {{end}}; found "{{ else }}"'),
+        ("{{ if .A }}{{ else }}{{ else }}{{ end }}", "expected {{end}}"),
         ("{{/* note", "unclosed comment"),
-        ("{{ }}", 'empty action "{{ }}"'),
+        ("{{ }}", "missing value for command"),
+        ("a\n  {{ nosuch .Title }}", 'line 2, column 6: function "nosuch" not defined'),
+        ("{{ $x }}", 'undefined variable "$x"'),
+        ("{{ with $y := 1 }}{{ end }}{{ $y }}", 'undefined variable "$y"'),
+        ("{{ break }}", "{{break}} outside {{range}}"),
+        ('{{ define "t" }}{{ end }}', "{{define}} is not supported"),
+        ('{{ "unterminated }}', "unterminated quoted string"),
+        ("{{ (.Title }}", "unclosed left paren"),
     ],
 )
-def test_malformed_templates_say_what_is_wrong(source: str, detail: str) -> None:
+def test_malformed_templates_say_what_is_wrong_and_where(source: str, detail: str) -> None:
     with pytest.raises(TemplateError) as caught:
-        parse_template(source, "template for commit title")
-    assert str(caught.value).startswith(f"parsing template for commit title: {detail}")
+        parse_template(source, "the title template")
+    message = str(caught.value)
+    assert message.startswith("the title template at line ")
+    assert detail in message
+
+
+DATA = {**PR, "List": ["a", "b", "c"], "Empty": [], "Map": {"b": 2, "a": 1}}
 
 
 @pytest.mark.parametrize(
-    "source",
+    ("source", "expected"),
     [
-        '{{ printf "%s" .Title }}',
-        "{{ .Title | html }}",
-        "{{ .GitHub.Author }}",
-        "{{ . }}",
-        "{{ range .Labels }}{{ end }}",
-        "{{ if not .Draft }}x{{ end }}",
-        "{{ with .Title }}{{ end }}",
+        ("{{ $t := .Title }}{{ $t }}", "my commit title"),
+        ("{{ $n := 1 }}{{ $n = 2 }}{{ $n }}", "2"),
+        ('{{ printf "%s (#%d)" .Title .Number }}', "my commit title (#1)"),
+        (
+            '{{ printf "%q|%5d|%-3s|%x|%v|%t|%05.1f" "a" 42 "b" 255 1.5 true 2.25 }}',
+            '"a"|   42|b  |ff|1.5|true|002.2',
+        ),
+        ('{{ printf "%d" "x" }}{{ printf "%s" }}', "%!d(string=x)%!s(MISSING)"),
+        ('{{ printf "%s" 1 2 }}', "%!s(int=1)%!(EXTRA int=2)"),
+        ('{{ print "a" 1 2 "b" }}', "a1 2b"),
+        ('{{ println "a" 1 }}', "a 1\n"),
+        ('{{ .Title | printf "%s!" }}', "my commit title!"),
+        ('{{ .Number | printf "%d-%s" "x" }}', "%!d(string=x)-%!s(int=1)"),
+        ("{{ with .Body }}[{{ . }}]{{ else }}none{{ end }}", "[my commit body]"),
+        ("{{ with .Empty }}x{{ else with .Title }}{{ . }}{{ end }}", "my commit title"),
+        ("{{ if eq .Number 3 1 }}one{{ end }}", "one"),
+        ('{{ if ne .Title "x" }}ne{{ end }}', "ne"),
+        ("{{ if and (lt .Number 2) (ge .Number 1) }}in{{ end }}", "in"),
+        ('{{ or "" .Title }}|{{ and .Number "" }}|{{ not .Body }}', "my commit title||false"),
+        ("{{ len .Title }} {{ index .Title 0 }} {{ slice .Title 3 9 }}", "15 109 commit"),
+        ("{{ range $i, $c := .List }}{{ if $i }}, {{ end }}{{ $c }}{{ end }}", "a, b, c"),
+        ("{{ range .Empty }}x{{ else }}empty{{ end }}", "empty"),
+        ("{{ range $k, $v := .Map }}{{ $k }}={{ $v }};{{ end }}", "a=1;b=2;"),
+        (
+            "{{ range 5 }}{{ if eq . 3 }}{{ break }}{{ end }}{{ if eq . 1 }}{{ continue }}"
+            "{{ end }}{{ . }}{{ end }}",
+            "02",
+        ),
+        ('{{ index .List 1 }}{{ index .Map "b" }}', "b2"),
+        ('{{ html "<a & \'b\'>" }} {{ urlquery "a b&c" }}', "&lt;a &amp; &#39;b&#39;&gt; a+b%26c"),
+        ("{{ 1.5 }} {{ 1e6 }} {{ 'a' }} {{ 0x1F }} {{ -3 }} {{ true }}", "1.5 1e+06 97 31 -3 true"),
+        ("a  {{- /* gone */ -}}  b", "ab"),
+        ('{{ "tab\\there" }}|{{ `raw\\n` }}', "tab\there|raw\\n"),
     ],
 )
-def test_anything_beyond_the_subset_lists_what_is_supported(source: str) -> None:
+def test_go_template_semantics(source: str, expected: str) -> None:
+    # Dot is a struct (as Prow's record); .Map is a Go map, whose keys range in sorted order.
+    data = Struct("T", {**DATA, "Map": {"b": 2, "a": 1}})
+    assert parse_go_template(source, "t").execute(data) == expected
+
+
+@pytest.mark.parametrize(
+    ("source", "detail"),
+    [
+        ("x {{ index .Title 99 }}", "column 6: error calling index: index out of range: 99"),
+        ('{{ lt .Number "2" }}', "error calling lt: incompatible types for comparison"),
+        ('{{ .Title "x" }}', "Title has arguments but cannot be invoked as function"),
+        ("{{ range .Title }}{{ end }}", "range can't iterate over my commit title"),
+        ("{{ .Title.Length }}", "can't evaluate field Length in type string"),
+    ],
+)
+def test_runtime_errors_name_the_template_and_column(source: str, detail: str) -> None:
+    template = parse_template(source, 'tide.merge_commit_template["o"].body')
     with pytest.raises(TemplateError) as caught:
-        parse_template(source, "template for commit body")
+        template.render(PR)
     message = str(caught.value)
-    assert message.startswith("parsing template for commit body: unsupported")
-    assert "supported: literal text, {{ .Field }}, {{ if .Field }}" in message
+    assert message.startswith('tide.merge_commit_template["o"].body at line 1, column ')
+    assert message.endswith(detail)
 
 
 def test_pull_request_fields_render_like_prows_record() -> None:

@@ -8,6 +8,7 @@ failed merge, since the PRs after it were tested on top of it.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -32,6 +33,7 @@ from tide.github.errors import (
 )
 from tide.model import PullRequest, StagedPR, StagingRun
 from tide.policy import BranchPolicy
+from tide.prow_record import github_pr
 from tide.staging import commit_message, run_id, scratch_ref, staging_ref
 from tide.status import target_url, truncate_description
 from tide.template import TemplateError, parse_template, pull_request_fields
@@ -359,23 +361,22 @@ class Executor:
         return True
 
     def _commit_text(self, policy: BranchPolicy, pr: PullRequest) -> tuple[str | None, str | None]:
+        """Prow's prepareMergeDetails: a template that fails leaves GitHub's default (logged)."""
         tpl = policy.commit_template
         if tpl is None:
             return None, None
-        fields = pull_request_fields(pr)
+        fields = {**pull_request_fields(pr), "GitHub": github_pr(pr), "Gerrit": None}
         rendered: list[str | None] = []
-        for name, text in (("commit title", tpl.title), ("commit body", tpl.body)):
+        for part, text in (("title", tpl.title), ("body", tpl.body)):
             if not text:
                 rendered.append(None)
                 continue
+            name = f"tide.merge_commit_template[{json.dumps(tpl.scope)}].{part}"
             try:
-                value = parse_template(text, name).render(fields)
+                rendered.append(parse_template(text, name).render(fields))
             except TemplateError as exc:
-                log.error("commit_template_failed", pr=pr.key, part=name, error=str(exc))
-                value = None
-            if value is None:
-                log.error("commit_template_failed", pr=pr.key, part=name, error="unknown field")
-            rendered.append(value)
+                log.error("commit_template_failed", pr=pr.key, part=part, error=str(exc))
+                rendered.append(None)
         return rendered[0], rendered[1]
 
     async def _mark_in_pool(self, policy: BranchPolicy, pr: PullRequest) -> None:

@@ -107,6 +107,7 @@ class CommitTemplate:
 
     title: str = ""
     body: str = ""
+    scope: str = ""  # the merge_commit_template key it came from, for error messages
 
 
 @dataclass(frozen=True, slots=True)

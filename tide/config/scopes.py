@@ -21,16 +21,15 @@ def scoped_value(mapping: Mapping[str, V], org: str, repo: str, default: V) -> V
     return default
 
 
-def scope_key_issues(mapping: Mapping[str, object], *, allow_star: bool = True) -> list[Issue]:
-    """Keys that can never match: anything but `*` (when allowed), `org` and `org/repo`."""
+def scope_key_issues(mapping: Mapping[str, object]) -> list[Issue]:
+    """Keys with an empty part (`org/`, `/repo`): never an org or repo name.
+
+    As Prow, `*` and keys of more than two parts are accepted (the latter never match); Prow's
+    lookups that ignore `*` (merge_commit_template) accept it too.
+    """
     issues: list[Issue] = []
     for key in mapping:
-        if key == "*":
-            if not allow_star:
-                issues.append(Issue((key,), '"*" is not supported here; use an org or "org/repo"'))
-            continue
-        parts = key.split("/")
-        if len(parts) > 2 or not all(parts):
-            expected = '"*", an org or "org/repo"' if allow_star else 'an org or "org/repo"'
-            issues.append(Issue((key,), f"this key is not {expected}, so it never applies"))
+        if key != "*" and not all(key.split("/")):
+            message = 'this key is not "*", an org or "org/repo", so it never applies'
+            issues.append(Issue((key,), message))
     return issues

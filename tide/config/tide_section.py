@@ -38,7 +38,7 @@ class CommitTemplateSpec(StrictModel):
             if not text:
                 continue
             try:
-                parse_template(text, f"template for commit {key}")
+                parse_template(text, f"the {key} template")
             except TemplateError as exc:
                 issues.append(Issue((key,), str(exc)))
         if issues:
@@ -52,8 +52,8 @@ class PrioritySpec(StrictModel):
     labels: list[str] = Field(default_factory=list)
 
 
-def _reject_bad_scope_keys(mapping: Mapping[str, object], *, allow_star: bool = True) -> None:
-    issues = scope_key_issues(mapping, allow_star=allow_star)
+def _reject_bad_scope_keys(mapping: Mapping[str, object]) -> None:
+    issues = scope_key_issues(mapping)
     if issues:
         reject(issues)
 
@@ -134,8 +134,8 @@ class TideSection(StrictModel):
     @field_validator("merge_commit_template")
     @classmethod
     def _template_keys(cls, value: dict[str, CommitTemplateSpec]) -> dict[str, CommitTemplateSpec]:
-        # Prow looks templates up by org/repo, then org: a "*" key would never be used.
-        _reject_bad_scope_keys(value, allow_star=False)
+        # Prow looks templates up by org/repo, then org: a "*" key is accepted but never used.
+        _reject_bad_scope_keys(value)
         return value
 
     @field_validator("github_merge_blocks_policy")
@@ -166,11 +166,12 @@ class TideSection(StrictModel):
         return resolve_merge_method(self.merge_method, org, repo, branch)
 
     def commit_template_for(self, org: str, repo: str) -> CommitTemplate | None:
-        """Prow's lookup: the exact `org/repo` key, else the org key; no `*`."""
-        spec = self.merge_commit_template.get(f"{org}/{repo}")
-        if spec is None:
-            spec = self.merge_commit_template.get(org)
-        return None if spec is None else CommitTemplate(title=spec.title, body=spec.body)
+        """Prow's lookup: the exact `org/repo` key, else the org key (a `*` key is never used)."""
+        for key in (f"{org}/{repo}", org):
+            spec = self.merge_commit_template.get(key)
+            if spec is not None:
+                return CommitTemplate(title=spec.title, body=spec.body, scope=key)
+        return None
 
     def target_url_for(self, org: str, repo: str) -> str:
         # A lone `target_url` is Prow's deprecated spelling of `target_urls: {"*": ...}`.
