@@ -11,7 +11,11 @@ from tide.template import TemplateError, parse_template
 
 CONFIG = Path(__file__).parent / "fixtures/prow/ti-community-infra-configs/prow/config/config.yaml"
 TEMPLATES = yaml.safe_load(CONFIG.read_text())["tide"]["merge_commit_template"]
-PR = {"Number": 4242, "Title": "planner: fix a bug | tidb-test=pr/123", "Body": "Issue Number: close #1"}
+PR = {
+    "Number": 4242,
+    "Title": "planner: fix a bug | tidb-test=pr/123",
+    "Body": "Issue Number: close #1",
+}
 
 
 def test_all_of_ti_community_infras_templates_parse() -> None:

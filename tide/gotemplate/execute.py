@@ -100,7 +100,7 @@ class _Run:
         if value is None:
             items = []
         elif isinstance(value, Mapping) and not isinstance(value, Struct):
-            items = sorted(value.items(), key=lambda kv: kv[0])
+            items = sorted(value.items(), key=lambda kv: str(kv[0]))
         elif isinstance(value, bool | Struct | str | datetime):
             raise _Fail(f"range can't iterate over {format_value(value)}", node.pipe.pos)
         elif isinstance(value, int):
@@ -324,7 +324,7 @@ def _index(args: list[object]) -> object:
     value = args[0]
     for key in args[1:]:
         if isinstance(value, Mapping) and not isinstance(value, Struct):
-            value = value.get(key)  # type: ignore[call-overload]
+            value = value.get(key)
         elif isinstance(value, str | list | tuple):
             if not isinstance(key, int) or isinstance(key, bool):
                 raise _ArgError(f"cannot index slice/array with type {type_name(key)}")
