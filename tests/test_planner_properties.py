@@ -3,6 +3,7 @@ holds combinations that pass CI, nothing ineligible merges, and good PRs all lan
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 from hypothesis import HealthCheck, given, settings
@@ -10,6 +11,7 @@ from hypothesis import strategies as st
 from planner_world import T0, make_policy, make_pr, make_run, world_of
 
 from tide.decision import Action, PoolState
+from tide.model import StagedPR
 from tide.planner import decide
 from tide.policy import FailureStrategy
 from tide.staging import Outcome
@@ -114,3 +116,18 @@ def test_a_merge_only_lands_exactly_what_was_tested(pool):
         assert d.merge_run not in d.obsolete
     tested = {pr.number for t in d.triggers for pr in t.prs}
     assert tested <= set(eligible) - culprits
+
+
+@settings(max_examples=300, deadline=None)
+@given(pools(), st.data())
+def test_a_set_aside_head_is_never_merged_nor_tested(pool, data):
+    """A head GitHub refused to merge stays out of every merge and every new staging run,
+    even when it is eligible and a passed run holds it."""
+    if not pool.eligible:
+        return
+    aside = data.draw(st.sets(st.sampled_from(pool.eligible), min_size=1))
+    heads = frozenset(StagedPR(pr.number, pr.head_sha) for pr in aside)
+    d = decide(replace(pool, set_aside=heads))
+    landed = {StagedPR(pr.number, pr.head_sha) for pr in d.prs}
+    tested = {StagedPR(pr.number, pr.head_sha) for t in d.triggers for pr in t.prs}
+    assert not (landed | tested) & heads

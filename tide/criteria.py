@@ -18,6 +18,8 @@ from tide.policy import BlocksPolicy, BranchPolicy, ContextPolicy, Query
 
 MAX_LIST_CHARS = 50
 BROKEN_PREFIX = "Not mergeable. Broke "
+REFUSED_LEAD = "GitHub refused the merge: "
+REFUSED_PREFIX = "Not mergeable. " + REFUSED_LEAD  # the status that records a set-aside PR
 
 
 class Code(StrEnum):
@@ -38,6 +40,7 @@ class Code(StrEnum):
     HEAD_UNKNOWN = "head-unknown"
     BLOCKER = "blocker-issue"
     BROKEN = "broke-the-build"
+    REFUSED = "merge-refused"
 
 
 class Severity(StrEnum):
@@ -314,8 +317,10 @@ def evaluate(
     settings: RepoSettings,
     protection: Sequence[str] = (),
     blockers: Sequence[Blocker] = (),
+    refused: str | None = None,
 ) -> Verdict:
-    """Judge one PR against every criterion of its branch."""
+    """Judge one PR against every criterion of its branch; `refused` is GitHub's reason
+    when this head is set aside after GitHub refused to merge it (see `tide.setaside`)."""
     cp = effective_context_policy(policy, protection)
     blocking = merge_blockers(pr, policy, settings)
     if pr.head_contexts is None:
@@ -336,6 +341,8 @@ def evaluate(
     broken = broken_reason(pr, policy)
     if broken:
         blocking.append(broken)
+    if refused:
+        blocking.append(Reason(Code.REFUSED, REFUSED_LEAD + refused, Severity.ERROR))
     contexts = pr.head_contexts or ()
     failing = tuple(
         sorted({c.name for c in unsuccessful_contexts(contexts, cp, policy.status_context)})

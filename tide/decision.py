@@ -37,6 +37,9 @@ class PoolState:
     up_to_date: frozenset[int] = frozenset()
     runs: tuple[RunResult, ...] = ()
     blockers: tuple[Blocker, ...] = ()
+    # Heads GitHub refused to merge (a ruleset, a required review): never planned, so the
+    # rest of the pool keeps merging (see `tide.setaside`).
+    set_aside: frozenset[StagedPR] = frozenset()
 
     @property
     def key(self) -> str:

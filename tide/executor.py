@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import structlog
 
 from tide.clock import Clock
-from tide.criteria import Verdict, status_context_of
+from tide.criteria import REFUSED_PREFIX, Verdict, status_context_of
 from tide.culprit import broken_comment, broken_status, failed_contexts, has_broken_comment
 from tide.decision import Action, Culprit, Decision, PoolState, Trigger
 from tide.github.client import GitHub
@@ -34,6 +34,7 @@ from tide.github.errors import (
 from tide.model import PullRequest, StagedPR, StagingRun
 from tide.policy import BranchPolicy
 from tide.prow_record import github_pr
+from tide.setaside import one_line
 from tide.staging import commit_message, run_id, scratch_ref, staging_ref
 from tide.status import target_url, truncate_description
 from tide.template import TemplateError, parse_template, pull_request_fields
@@ -52,6 +53,8 @@ class Execution:
     dropped: list[str] = field(default_factory=list)  # PRs left out of a run, with why
     errors: list[str] = field(default_factory=list)  # user-facing, per PR
     operator_error: str = ""  # the pool needs an admin (permissions, repo settings)
+    # PRs GitHub refused to merge for a reason tide could not foresee, with GitHub's words.
+    refused: list[tuple[PullRequest, str]] = field(default_factory=list)
 
     @property
     def err(self) -> str:
@@ -289,6 +292,11 @@ class Executor:
                 out.errors.append(
                     f"#{pr.number}: PR is unmergeable. Do the merge requirements match the GitHub "
                     f"settings for the repo? {exc}"
+                )
+                # Set aside at this head; the status is the record a restart reads back.
+                out.refused.append((pr, one_line(exc.message)))
+                await self._set_status(
+                    pr, pool.policy, "error", REFUSED_PREFIX + one_line(exc.message)
                 )
             except WriteUncertain:
                 return await self._reread_merge(pool, pr, out)

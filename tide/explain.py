@@ -157,6 +157,8 @@ def criteria(verdict: Verdict, policy: BranchPolicy) -> tuple[Criterion, ...]:
     add("draft", (Code.DRAFT,), "ready for review")
     add("blocker issues", (Code.BLOCKER,), f"no open blocker issue holds {pr.base_ref}")
     add("build", (Code.BROKEN,), "not found to break the build")
+    if Code.REFUSED in by_code:
+        add("GitHub's merge answer", (Code.REFUSED,), "GitHub accepts the merge")
     left = [r for r in verdict.reasons if r.code not in used]
     if left:  # a criterion this page does not know by name yet: still shown, never dropped
         out.append(Criterion("other", False, " ".join(r.text for r in left)))

@@ -2,18 +2,28 @@
 
 Rules every strategy keeps: a PR is merged only on a passed run of exactly the current
 base plus exactly its tested heads, or when its own head already contains the base and
-its checks pass; one action per pool per sync; blocker issues stop everything.
+its checks pass; one action per pool per sync; blocker issues stop everything; a head
+GitHub refused to merge (`PoolState.set_aside`) is neither merged nor tested again.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from tide.decision import Action, Decision, PoolState
+from tide.model import StagedPR
 from tide.runbook import read_runs
 from tide.strategies import strategy_for
 
 
 def decide(pool: PoolState) -> Decision:
     """The pool's one action this sync, by the configured strategy."""
+    if pool.set_aside:
+        aside = pool.set_aside
+        pool = replace(
+            pool,
+            eligible=tuple(p for p in pool.eligible if StagedPR(p.number, p.head_sha) not in aside),
+        )
     book = read_runs(pool)
     if pool.blockers:
         numbers = ", ".join(f"#{b.number}" for b in sorted(pool.blockers, key=lambda b: b.number))

@@ -129,6 +129,7 @@ class QueueOptions:
     retest_associations: tuple[str, ...] = ("OWNER", "MEMBER", "COLLABORATOR")
     fast_forward: bool = False
     merge_pause: float = 5.0
+    refused_backoff: float = 3600.0  # a PR GitHub refused to merge is retried after this
 
 
 @dataclass(frozen=True, slots=True)

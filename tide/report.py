@@ -43,6 +43,7 @@ class SyncReport:
     errors: tuple[str, ...] = ()
     graphql_cost: int = 0
     rate_remaining: int | None = None
+    set_aside: dict[str, str] = field(default_factory=dict)  # PR key -> GitHub's refusal
 
     @property
     def duration(self) -> float:
@@ -71,4 +72,13 @@ def merge_reports(old: SyncReport | None, new: SyncReport, repos: frozenset[str]
         blockers=tuple(b for b in old.blockers if outside(b.org, b.repo)) + new.blockers,
         repos={**old.repos, **new.repos},
         protection={**old.protection, **new.protection},
+        set_aside={
+            **{k: v for k, v in old.set_aside.items() if outside(*_repo_of(k))},
+            **new.set_aside,
+        },
     )
+
+
+def _repo_of(pr_key: str) -> tuple[str, str]:
+    org, _, rest = pr_key.partition("/")
+    return org, rest.partition("#")[0]

@@ -18,6 +18,7 @@ NOT_MERGEABLE = "Not mergeable."
 # record of a failed staging run survives until a new head or a retest request.
 _PRECEDENCE = (
     Code.BROKEN,
+    Code.REFUSED,
     Code.CONFLICT,
     Code.MERGE_LABELS,
     Code.CANNOT_REBASE,

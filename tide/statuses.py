@@ -21,6 +21,7 @@ from tide.github.errors import GitHubError
 from tide.github.search_query import open_prs_queries, open_prs_query
 from tide.model import PullRequest, RepoSettings, pool_key
 from tide.report import SyncReport
+from tide.setaside import recorded_refusal
 from tide.status import Status, expected_status, needs_write
 
 log = structlog.get_logger()
@@ -120,7 +121,10 @@ class StatusUpdater:
         if policy.context_policy.from_branch_protection:
             protection = await self._protection_for(gh, report, pr)
         blockers = report.blockers if report else ()
-        verdict = evaluate(pr, policy, settings, protection, blockers)
+        # Before the first sync, a refusal recorded on the head stands; after it, the sync's
+        # book says who is set aside (a lifted one gets its status rewritten here).
+        refused = report.set_aside.get(pr.key) if report else recorded_refusal(pr, policy)
+        verdict = evaluate(pr, policy, settings, protection, blockers, refused=refused)
         want = expected_status(verdict, policy)
         self.expected[pr.key] = want
         self.verdicts[pr.key] = verdict

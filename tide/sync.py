@@ -37,6 +37,7 @@ from tide.policy import BranchPolicy, ContextPolicy
 from tide.priority import in_priority_order
 from tide.report import PoolReport, SyncReport
 from tide.runbook import read_runs
+from tide.setaside import SetAsideBook
 from tide.staging import RunResult, decode_run, evaluate_run, expected_contexts
 
 log = structlog.get_logger()
@@ -70,6 +71,7 @@ class Syncer:
         self._last_wait: dict[str, str] = {}
         self._staging_repos: set[tuple[str, str]] = set()
         self._halted: dict[str, tuple[datetime, str]] = {}  # pool -> (until, operator error)
+        self.set_aside = SetAsideBook()
         # Repositories that could not be read, with why: each sync reads them again and
         # shows them as errored pools until they answer; the others run meanwhile.
         self.unreachable: dict[tuple[str, str], str] = {}
@@ -126,6 +128,8 @@ class Syncer:
                 )
 
         reports = await asyncio.gather(*(one(k, v) for k, v in sorted(groups.items())))
+        if repos is None and found.complete:
+            self.set_aside.forget_missing({pr.key for pr in found.prs})
         self.history.flush()
         report = SyncReport(
             started_at=started,
@@ -140,6 +144,7 @@ class Syncer:
             errors=tuple(errors),
             graphql_cost=self.clients.spent_this_sync(),
             rate_remaining=self.clients.remaining(),
+            set_aside=self.set_aside.reasons(),
         )
         _log_summary(report)
         return report
@@ -297,13 +302,29 @@ class Syncer:
                 protection = tuple(found or ())
                 protection_cache[pool_key(org, repo, branch)] = protection
             prs = await gh.complete_head_contexts(prs)
+            digest = ""
+            if self.set_aside.needs_protection(prs, policy):
+                digest = await gh.rest.branch_protection_digest(org, repo, branch)
         except (GitHubError, _PoolError) as exc:
             return self._failed(empty, prs, f"{exc}")
         if self._pool_errors.pop(pool_key(org, repo, branch), None) is not None:
             log.info("pool_recovered", pool=pool_key(org, repo, branch))
         pool_blockers = tuple(b for b in blockers if b.applies_to(org, repo, branch))
+        aside = {
+            pr.number: entry
+            for pr in prs
+            if (entry := self.set_aside.review(pr, policy, digest, now)) is not None
+        }
         verdicts = tuple(
-            evaluate(pr, policy, repo_state.settings, protection, pool_blockers) for pr in prs
+            evaluate(
+                pr,
+                policy,
+                repo_state.settings,
+                protection,
+                pool_blockers,
+                refused=aside[pr.number].reason if pr.number in aside else None,
+            )
+            for pr in prs
         )
         cp = effective_context_policy(policy, protection)
         state = PoolState(
@@ -321,6 +342,7 @@ class Syncer:
             ),
             runs=self._runs(repo_state, branch, prs, cp, policy, now),
             blockers=pool_blockers,
+            set_aside=frozenset(StagedPR(n, e.head_sha) for n, e in aside.items()),
         )
         if blocker_error:
             # Never merge on doubt: without the blocker list a frozen branch could move.
@@ -347,6 +369,8 @@ class Syncer:
             execution = await executor.execute(state, decision, {v.pr.number: v for v in verdicts})
         except GitHubError as exc:
             execution = Execution(errors=[str(exc)])
+        if execution.refused:
+            await self._set_aside(gh, state, execution, digest)
         if execution.operator_error:
             self._halted[state.key] = (
                 now + timedelta(seconds=HALT_SECONDS),
@@ -354,6 +378,18 @@ class Syncer:
             )
         self._record(state, decision, execution)
         return PoolReport(state, decision, verdicts, execution, execution.operator_error)
+
+    async def _set_aside(
+        self, gh: GitHub, state: PoolState, execution: Execution, digest: str
+    ) -> None:
+        """GitHub refused these merges: leave the PRs out until something changes."""
+        if not digest:
+            try:
+                digest = await gh.rest.branch_protection_digest(state.org, state.repo, state.branch)
+            except GitHubError as exc:
+                log.warning("protection_unread", pool=state.key, error=str(exc))
+        for pr, reason in execution.refused:
+            self.set_aside.refuse(pr, reason, self.clock.now(), digest)
 
     def clear_halts(self) -> None:
         """A config change may be the fix an operator made: try stopped pools again."""
@@ -452,6 +488,10 @@ class Syncer:
         if decision.action not in RECORDED:
             return
         reason = decision.reason if not self.dry_run else f"dry-run: {decision.reason}"
+        if execution.refused:
+            reason += "; set aside " + "; ".join(
+                f"#{pr.number}: GitHub refused the merge: {why}" for pr, why in execution.refused
+            )
         if execution.dropped:
             reason += "; left out " + "; ".join(execution.dropped)
         self.history.record(

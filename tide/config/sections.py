@@ -142,6 +142,7 @@ class QueueSettings(StrictModel):
     )
     fast_forward: dict[str, bool] = Field(default_factory=dict)
     merge_pause: Duration = _QUEUE_DEFAULTS.merge_pause
+    refused_backoff: Duration = _QUEUE_DEFAULTS.refused_backoff
 
     @field_validator("staging_prefix")
     @classmethod
@@ -186,6 +187,7 @@ class QueueSettings(StrictModel):
             retest_associations=tuple(self.retest_associations),
             fast_forward=scoped_value(self.fast_forward, org, repo, _QUEUE_DEFAULTS.fast_forward),
             merge_pause=self.merge_pause,
+            refused_backoff=self.refused_backoff,
         )
 
 

@@ -6,6 +6,8 @@ what must be pinned to a SHA.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping
 
 import structlog
@@ -324,6 +326,25 @@ class Rest:
         names = [*(checks.get("contexts") or [])]
         names += [c.get("context") for c in checks.get("checks") or [] if c.get("context")]
         return tuple(dict.fromkeys(names))
+
+    async def branch_protection_digest(self, org: str, repo: str, branch: str) -> str:
+        """A short fingerprint of the branch's whole protection rule ("unprotected",
+        "unreadable", or a hash): a PR that GitHub refused is retried when it changes."""
+        response, where = await self._call(
+            "GET",
+            "/repos/{owner}/{repo}/branches/{branch}/protection",
+            owner=org,
+            repo=repo,
+            branch=branch,
+        )
+        if response.status == 404:
+            return "unprotected"
+        if response.status == 403:
+            return "unreadable"
+        if response.status != 200:
+            raise _failure(response, where)
+        text = json.dumps(_document(response, where), sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     async def viewer_login(self) -> str:
         """The login the token belongs to."""

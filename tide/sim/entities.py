@@ -88,6 +88,9 @@ class Protection:
     allow_direct_push: bool = True
     allow_force_push: bool = False
     allow_deletion: bool = False
+    # Approving reviews a PR needs before GitHub merges it (0: none); tide's queries may
+    # not ask for reviews, so this is a refusal tide only learns of at merge time.
+    required_approving_reviews: int = 0
 
 
 @dataclass(kw_only=True)

@@ -47,6 +47,8 @@ def merge_state_status(world: World, pr: SimPR) -> str:
     if rule is not None:
         if rule.contexts and required_problem(pr.repo, pr.head_sha, rule.contexts):
             return "BLOCKED"
+        if rule.required_approving_reviews and pr.review_decision != "APPROVED":
+            return "BLOCKED"
         base = pr.repo.git.branches[pr.base_ref]
         if rule.strict and not pr.repo.git.is_ancestor(base, pr.head_sha):
             return "BEHIND"

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from tide.sim.contexts import required_problem
-from tide.sim.entities import Refusal, SimPR, SimRepo
+from tide.sim.entities import Protection, Refusal, SimPR, SimRepo
 from tide.sim.git import Commit, MergeConflict
 from tide.sim.journal import MergeRecord
 from tide.sim.mergeability import pr_commits
@@ -25,6 +25,7 @@ NOT_MERGEABLE = "Pull Request is not mergeable"
 HEAD_MODIFIED = "Head branch was modified. Review and try the merge again."
 BASE_MODIFIED = "Base branch was modified. Review and try the merge again."
 BEHIND = "Head branch is out of date. Update the branch and try the merge again."
+REVIEWS_REQUIRED = "At least {n} approving review{s} required by reviewers with write access."
 
 
 def merge_pull(
@@ -60,6 +61,9 @@ def merge_pull(
             raise Refusal(405, problem)
         if rule.strict and not git.is_ancestor(base_sha, pr.head_sha):
             raise Refusal(405, BEHIND)
+        if reviews_missing(pr, rule):
+            n = rule.required_approving_reviews
+            raise Refusal(405, REVIEWS_REQUIRED.format(n=n, s=" is" if n == 1 else "s are"))
     commits = pr_commits(pr)
     now = world.now()
     if method == "merge":
@@ -102,6 +106,11 @@ def merge_pull(
         )
     )
     return result
+
+
+def reviews_missing(pr: SimPR, rule: Protection) -> bool:
+    """The rule wants approving reviews and the PR's review decision is not APPROVED."""
+    return rule.required_approving_reviews > 0 and pr.review_decision != "APPROVED"
 
 
 def mark_merged(

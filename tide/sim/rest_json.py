@@ -251,6 +251,13 @@ def protection_json(repo: SimRepo, branch: str, rule: Protection) -> Json:
             "contexts": list(rule.contexts),
             "checks": [{"context": c, "app_id": None} for c in rule.contexts],
         }
+    if rule.required_approving_reviews:
+        out["required_pull_request_reviews"] = {
+            "url": f"{url}/required_pull_request_reviews",
+            "dismiss_stale_reviews": False,
+            "require_code_owner_reviews": False,
+            "required_approving_review_count": rule.required_approving_reviews,
+        }
     if not rule.allow_direct_push:
         out["restrictions"] = {"url": f"{url}/restrictions", "users": [], "teams": [], "apps": []}
     return out

@@ -180,6 +180,7 @@ class World(ItemActions):
         allow_direct_push: bool = True,
         allow_force_push: bool = False,
         allow_deletion: bool = False,
+        required_approving_reviews: int = 0,
     ) -> Protection:
         """Protect a branch (or an fnmatch pattern), replacing any rule with that pattern."""
         r = self.repo(repo)
@@ -191,6 +192,7 @@ class World(ItemActions):
             allow_direct_push=allow_direct_push,
             allow_force_push=allow_force_push,
             allow_deletion=allow_deletion,
+            required_approving_reviews=required_approving_reviews,
         )
         r.protections = [p for p in r.protections if p.pattern != branch] + [rule]
         return rule
