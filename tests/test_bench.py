@@ -111,3 +111,28 @@ def test_targets_compare_the_better_bisect_variant_with_tide_and_demand_a_safe_b
         "healthy: bisect <= 0.25 CI runs per merged PR": True,
         "busy: better bisect variant merges >= 1.5x tide": True,
     }
+
+
+async def test_the_scale_bench_measures_a_cold_and_a_steady_cycle_in_a_small_world():
+    from bench.scale import measure_size
+    from bench.scale_world import Shape
+
+    cold, steady = await measure_size(Shape(prs=40, repos=2), steady_cycles=1)
+    assert cold.open == steady.open == 40
+    assert cold.graphql > 0 and cold.points > 0 and cold.cpu > 0 and cold.rss_mb > 0
+    assert cold.statused == 40  # every open PR got its `tide` status
+    assert steady.rest_writes == 0  # nothing changed on GitHub: nothing to write
+    assert steady.refused == 0
+    assert dict(cold.points_by_operation)  # the breakdown names where the points went
+
+
+def test_the_scale_world_has_the_issue_s_mix_of_prs():
+    from collections import Counter
+
+    from bench.scale_world import kind_of
+
+    kinds = Counter(kind_of(i) for i in range(1000))
+    assert kinds["ready"] == 600
+    assert kinds["no-label"] == 100 and kinds["held"] == 80 and kinds["conflicting"] == 70
+    per_repo = Counter(kind_of(i) for i in range(10))  # a repository of 10 PRs gets a mix
+    assert len(per_repo) >= 3

@@ -1,0 +1,267 @@
+"""The scale benchmark: what one sync cycle (sync + status pass) of the real daemon costs
+GitHub and the host when a large org has thousands of open PRs.
+
+    python bench/scale.py            # 5,000 PRs in 50 repositories, and 500 in 50
+    python bench/scale.py --quick    # 200 PRs in 4 repositories (the test's smoke run)
+
+The simulator runs in a child process (so its work is not charged to the daemon); the daemon
+runs here on the real clock. Each size gets a cold cycle (a fresh daemon) and then steady-state
+cycles (nothing changed on GitHub); the table shows the last steady one. CPU is this process's
+user+sys time over the cycle; max RSS is this process's peak resident memory during it.
+See docs/benchmark.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import io
+import multiprocessing
+import resource
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):  # run as a script: make `bench` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.scale_world import CONTEXT, HOLD, ORG, READY, TOKEN, Shape, serve
+from tide.clock import RealClock
+from tide.config import parse_config
+from tide.daemon import ConfigHolder, Daemon
+from tide.github.auth import StaticToken
+from tide.github.client import GitHub, GitHubEndpoint
+from tide.history import History
+
+STEADY_CYCLES = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Goal:
+    """A figure's goal, from the issue (only set for the 5,000-PR rows)."""
+
+    text: str
+    met: Callable[[float], bool]
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    label: str
+    graphql: int
+    points: int
+    cpu: float
+    rss_mb: float
+    rest_reads: int
+    not_modified: int
+    rest_writes: int
+    statused: int
+    open: int
+    seconds: float
+    refused: int  # REST requests GitHub refused (rate limits)
+    points_by_operation: tuple[tuple[str, int], ...]
+    writes_by_endpoint: tuple[tuple[str, int], ...]
+
+
+def config_text(urls: dict[str, str]) -> str:
+    return f"""
+github:
+  graphql_url: {urls["graphql_url"]}
+  api_url: {urls["api_url"]}
+tide:
+  sync_period: 1m
+  status_update_period: 1m
+  queries:
+  - orgs: [{ORG}]
+    labels: [{READY[0]}]
+    missingLabels: [{HOLD}]
+  context_options:
+    from-branch-protection: true
+    required-contexts: [{CONTEXT}]
+  blocker_label: tide/merge-blocker
+"""
+
+
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _reset_peak_rss() -> None:
+    """Linux lets a process reset its own peak RSS (VmHWM); elsewhere the peak is lifelong."""
+    with contextlib.suppress(OSError):
+        Path("/proc/self/clear_refs").write_text("5")
+
+
+def _peak_rss_mb() -> float:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+class SimProcess:
+    """The simulator in a child process, reachable over HTTP and a command pipe."""
+
+    def __init__(self, shape: Shape) -> None:
+        context = multiprocessing.get_context("spawn")
+        self._conn, child = context.Pipe()
+        self._process = context.Process(target=serve, args=(shape, child), daemon=True)
+        self._process.start()
+        self.urls: dict[str, str] = self._conn.recv()
+
+    def ask(self, command: object) -> Any:
+        self._conn.send(command)
+        return self._conn.recv()
+
+    def close(self) -> None:
+        self._conn.send("stop")
+        self._process.join(timeout=30)
+
+
+async def measure_size(shape: Shape, steady_cycles: int = STEADY_CYCLES) -> list[Row]:
+    sim = SimProcess(shape)
+    try:
+        config = parse_config(config_text(sim.urls))
+        endpoint = GitHubEndpoint(sim.urls["graphql_url"], sim.urls["api_url"])
+        async with GitHub(endpoint, StaticToken(TOKEN), clock=RealClock()) as gh:
+            daemon = Daemon(ConfigHolder(config), gh, history=History())
+            rows = [await _cycle(daemon, sim, f"{shape.prs:,} PRs cold")]
+            for _ in range(steady_cycles):
+                steady = await _cycle(daemon, sim, f"{shape.prs:,} PRs steady")
+            rows.append(steady)
+            return rows
+    finally:
+        sim.close()
+
+
+async def _cycle(daemon: Daemon, sim: SimProcess, label: str) -> Row:
+    sim.ask("reset")
+    _reset_peak_rss()
+    began_cpu, began = _cpu(), time.perf_counter()
+    await daemon.sync_once()
+    await daemon.statuses_once()
+    cpu, seconds = _cpu() - began_cpu, time.perf_counter() - began
+    rss = _peak_rss_mb()
+    found = sim.ask("stats")
+    return Row(
+        label=label,
+        graphql=found["graphql"],
+        points=found["points"],
+        cpu=cpu,
+        rss_mb=rss,
+        rest_reads=found["rest_reads"],
+        not_modified=found["not_modified"],
+        rest_writes=found["rest_writes"],
+        statused=found["statuses"],
+        open=found["open"],
+        seconds=seconds,
+        refused=found["refused"],
+        points_by_operation=tuple(sorted(found["by_operation"].items(), key=lambda kv: -kv[1])),
+        writes_by_endpoint=tuple(sorted(found["writes"].items(), key=lambda kv: -kv[1])),
+    )
+
+
+# The issue's goals at 5,000 PRs in 50 repositories.
+GOALS: dict[tuple[str, str], Goal] = {
+    ("cold", "points"): Goal("<= 300", lambda v: v <= 300),
+    ("steady", "points"): Goal("<= 60", lambda v: v <= 60),
+    ("steady", "cpu"): Goal("<= 2 s", lambda v: v <= 2.0),
+    ("steady", "rss"): Goal("<= 100 MB", lambda v: v <= 100),
+    ("steady", "writes"): Goal("0", lambda v: v == 0),
+}
+
+
+def _cell(row: Row, column: str, value: float, text: str, goals: bool) -> str:
+    phase = "cold" if "cold" in row.label else "steady"
+    goal = GOALS.get((phase, column)) if goals else None
+    if goal is None:
+        return text
+    mark = "ok" if goal.met(value) else "MISSED"
+    return f"{text} (goal {goal.text}: {mark})"
+
+
+def render(rows: list[Row], goal_size: str) -> str:
+    header = (
+        "| | GraphQL requests | GraphQL points | CPU (user+sys) | max RSS "
+        "| REST reads (304) | REST writes | PRs with a `tide` status | wall |"
+    )
+    lines = [header, "|---" + "|---:" * 8 + "|"]
+    for row in rows:
+        goals = row.label.startswith(goal_size)
+        cells = [
+            row.label,
+            f"{row.graphql:,}",
+            _cell(row, "points", row.points, f"{row.points:,}", goals),
+            _cell(row, "cpu", row.cpu, f"{row.cpu:.2f} s", goals),
+            _cell(row, "rss", row.rss_mb, f"{row.rss_mb:.0f} MB", goals),
+            f"{row.rest_reads:,} ({row.not_modified:,})",
+            _cell(row, "writes", row.rest_writes, f"{row.rest_writes:,}", goals),
+            f"{row.statused:,} of {row.open:,}",
+            f"{row.seconds:.1f} s",
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def breakdown(rows: list[Row]) -> str:
+    """Where each row's points and writes went."""
+    lines = []
+    for row in rows:
+        points = ", ".join(f"{name} {n:,}" for name, n in row.points_by_operation) or "none"
+        writes = ", ".join(f"{name} {n:,}" for name, n in row.writes_by_endpoint) or "none"
+        refused = f"; refused by GitHub: {row.refused:,}" if row.refused else ""
+        lines.append(f"- {row.label}: points: {points}; writes: {writes}{refused}")
+    return "\n".join(lines)
+
+
+def _run_in_child(shape: Shape, conn: Connection) -> None:
+    _silence_logs()
+    conn.send(asyncio.run(measure_size(shape)))
+
+
+def run_size(shape: Shape) -> list[Row]:
+    """One size in a fresh process, so one size's memory does not show in the next."""
+    context = multiprocessing.get_context("spawn")
+    parent, child = context.Pipe()
+    process = context.Process(target=_run_in_child, args=(shape, child))
+    process.start()
+    rows: list[Row] = parent.recv()
+    process.join()
+    return rows
+
+
+def _silence_logs() -> None:
+    from tide.logs import configure_logging
+
+    configure_logging("error", "json", stream=io.StringIO())
+
+
+SIZES = [Shape(5000, 50), Shape(500, 50)]
+QUICK = [Shape(200, 4)]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bench/scale.py", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="200 PRs in 4 repositories")
+    args = parser.parse_args(argv)
+    _silence_logs()
+    sizes = QUICK if args.quick else SIZES
+    rows: list[Row] = []
+    for shape in sizes:
+        rows += run_size(shape)
+    print(render(rows, f"{SIZES[0].prs:,} PRs"))
+    print()
+    print(breakdown(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
