@@ -11,9 +11,11 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from dataclasses import dataclass
+from datetime import timedelta
 from multiprocessing.connection import Connection
 from typing import Any
 
+from tide.clock import RealClock, VirtualClock
 from tide.sim import SimServer, World, graphql_api
 from tide.sim.cost import Analysis
 
@@ -58,8 +60,15 @@ def kind_of(index: int) -> str:
     return "ready"
 
 
+# PRs were opened over the past weeks, one every few minutes: a search must split its
+# `updated:` window, as it does on GitHub, rather than meet thousands in one second.
+SPACING = 300.0
+
+
 def build(shape: Shape, seed: int = 0) -> World:
-    world = World(tokens={TOKEN: "tide-bot"}, seed=seed)
+    real = RealClock()
+    history = VirtualClock(real.now() - timedelta(seconds=SPACING * (shape.prs + 10)))
+    world = World(history, tokens={TOKEN: "tide-bot"}, seed=seed)
     serial = 0
     for name in repo_names(shape):
         repo = world.create_repo(name, files={"README.md": "# r\n", "shared.txt": "v1\n"})
@@ -73,12 +82,14 @@ def build(shape: Shape, seed: int = 0) -> World:
             labels: tuple[str, ...] = () if kind == "no-label" else READY
             if kind == "held":
                 labels = (*labels, HOLD)
+            history.advance(SPACING)
             pr = world.open_pr(repo, files=files, labels=labels, title=f"Change {index}")
             if kind != "pending":
                 state = "failure" if kind == "failing" else "success"
                 world.set_status(repo, pr.head_sha, CONTEXT, state, description="CI")
         # Every base moved on: an unrelated change, and one the conflicting PRs clash with.
         world.push_branch(repo, "main", {"base.txt": "moved\n", "shared.txt": "v2\n"})
+    world.clock = real  # from now on the simulator serves in real time
     return world
 
 

@@ -18,6 +18,8 @@ DOCUMENT_VARIABLES = {
     "repository_state": {"owner": "org", "name": "repo", "stagingPrefix": "refs/heads/tide/"},
     "search_issues": {"query": 'is:issue state:open label:"blocker" repo:"org/repo"'},
     "search_pull_requests": {"query": 'is:pr state:open label:"lgtm" repo:"org/repo"'},
+    "search_pull_request_ids": {"query": 'is:pr state:open label:"lgtm" repo:"org/repo"'},
+    "pull_request_details": {"ids": []},  # the test fills in the PR's node id
 }
 # requests: search_pull_requests = search 1 + per PR labels, comments, commits (100 each)
 # + per commit rollup contexts (100 x 4); repository_state = refs 1 + per ref contexts 100.
@@ -27,6 +29,9 @@ DOCUMENT_COSTS = {
     "repository_state": 1,
     "search_issues": 1,
     "search_pull_requests": 7,
+    # search 1, nothing nested; `nodes` is a list: labels, comments, commits 1 each + rollup 4
+    "search_pull_request_ids": 1,
+    "pull_request_details": 1,
 }
 
 
@@ -50,7 +55,10 @@ async def test_every_daemon_document_runs_without_errors_and_reports_its_cost(
     populated(world)
     world.tick()
 
-    reply = await http.graphql(document(name), DOCUMENT_VARIABLES[name])
+    variables = DOCUMENT_VARIABLES[name]
+    if name == "pull_request_details":
+        variables = {"ids": [world.pr("org/repo", 1).node_id]}
+    reply = await http.graphql(document(name), variables)
 
     assert reply.status == 200
     assert "errors" not in reply.body, reply.body.get("errors")
