@@ -17,6 +17,7 @@ from typing import Any
 
 from tide.clock import RealClock, VirtualClock
 from tide.sim import SimServer, World, graphql_api
+from tide.sim.budget import RateBudgets
 from tide.sim.cost import Analysis
 
 TOKEN = "scale-token"
@@ -166,6 +167,10 @@ async def _serve(shape: Shape, conn: Connection) -> None:
                 break
             if command == "stats":
                 conn.send(stats(world, points_before))
+            elif command == "refill":  # a new hour: GitHub's budgets start over
+                world.budgets = RateBudgets(world.budgets.graphql_limit, world.budgets.rest_limit)
+                points_before = 0
+                conn.send(None)
             elif command == "reset":
                 world.journal.requests.clear()
                 POINTS_BY_OPERATION.clear()

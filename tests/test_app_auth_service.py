@@ -245,7 +245,7 @@ async def test_an_app_on_two_orgs_searches_and_merges_each_with_its_own_installa
     ]
     # An installation token only sees its own org, so both merges prove that each org was
     # searched and merged with its own installation's token (Tide's OrgQueries).
-    searches = [r for r in world.journal.requests if r.endpoint.endswith("SearchPullRequests")]
+    searches = [r for r in world.journal.requests if r.endpoint.endswith("SearchPullRequestIds")]
     assert len(searches) == 4  # the sync and the status pass, once per org
     assert not [t for t in world.apps.tokens if t in out]
 

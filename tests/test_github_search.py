@@ -159,9 +159,10 @@ class FakeIndex:
     """A search index of PRs by update time: honours `updated:A..B`, answers in a scrambled
     order, 100 per page, and (like GitHub) lets no query reach past its 1,000th result."""
 
-    def __init__(self, updated: list[datetime]) -> None:
+    def __init__(self, updated: list[datetime], *, by_time: bool = False) -> None:
         self.updated = updated
         self.requests = 0
+        self.by_time = by_time  # as with `sort:updated-asc`: oldest first
 
     async def run(
         self, name: str, variables: Mapping[str, object] | None = None
@@ -176,6 +177,8 @@ class FakeIndex:
         lo, hi = (datetime.fromisoformat(t.replace("Z", "+00:00")) for t in window.split(".."))
         matches = [n for n, t in enumerate(self.updated, 1) if lo <= t <= hi]
         matches.sort(key=lambda n: (n * 7919) % 10007)  # "best match": not by number or time
+        if self.by_time:
+            matches.sort(key=lambda n: self.updated[n - 1])
         offset = int(str(variables["cursor"] or 0))
         reachable = matches[:1000]
         chunk = reachable[offset : offset + 100]
@@ -203,6 +206,19 @@ async def test_5000_matches_are_all_found_by_splitting_the_time_window():
     assert result.error is None and not result.truncated
     assert numbers(result) == list(range(1, 5001))
     assert index.requests < 80  # 50 pages of results, plus the probes that split windows
+
+
+async def test_a_search_sorted_by_time_is_split_in_equal_spans_not_by_its_oldest_page():
+    """The status pass's `sort:updated-asc` makes the first page the oldest hundred: cut at
+    its quantiles, every window but the last would be tiny and the last re-split again and
+    again (239 requests for 5,000 PRs in the scale benchmark)."""
+    spread = [NOW - timedelta(minutes=5 * i) for i in range(5000)]
+    index = FakeIndex(spread, by_time=True)
+
+    result = await Search(index, VirtualClock(NOW)).pull_requests("is:pr sort:updated-asc")
+
+    assert numbers(result) == list(range(1, 5001))
+    assert index.requests < 80
 
 
 async def test_more_than_1000_matches_in_one_second_are_read_as_far_as_possible():

@@ -23,6 +23,7 @@ from tide.model import PullRequest, RepoSettings, pool_key
 from tide.report import SyncReport
 from tide.setaside import recorded_refusal
 from tide.status import Status, expected_status, needs_write
+from tide.write_pace import WritePace
 
 log = structlog.get_logger()
 
@@ -34,7 +35,17 @@ FULL_PASS_EVERY = timedelta(minutes=30)
 class StatusPass:
     evaluated: int = 0
     written: int = 0
+    deferred: int = 0  # writes left for a later pass by the write pace
     errors: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class _Write:
+    gh: GitHub
+    pr: PullRequest
+    context: str
+    want: Status
+    eligible: bool
 
 
 class StatusUpdater:
@@ -49,6 +60,10 @@ class StatusUpdater:
         # By PR key, for the API and the dashboard: what each PR should show, and why.
         self.expected: dict[str, Status] = {}
         self.verdicts: dict[str, Verdict] = {}
+        self.pace = WritePace()
+        # PRs whose status write did not fit the pace (or failed): written on a later pass,
+        # even if the incremental search does not find them again.
+        self._deferred: dict[str, PullRequest] = {}
 
     def force_full_pass(self) -> None:
         """After a config change every status may change, updated or not."""
@@ -78,15 +93,24 @@ class StatusUpdater:
                 for verdict in pool.verdicts:
                     if verdict.pr.key in merged:
                         found.pop(verdict.pr.key, None)
+                        self._deferred.pop(verdict.pr.key, None)
                     else:
                         found.setdefault(verdict.pr.key, verdict.pr)
+        if full and not result.errors:
+            # A full pass saw every open PR: the ones it did not see closed or left scope.
+            self._deferred = {k: v for k, v in self._deferred.items() if k in found}
+        for key, waiting in self._deferred.items():
+            found.setdefault(key, waiting)  # the search's copy, when there is one, is fresher
+        writes: list[_Write] = []
         for pr in sorted(found.values(), key=lambda p: (p.org, p.repo, p.number)):
             try:
-                if await self._one(config, report, pr):
-                    result.written += 1
+                write = await self._one(config, report, pr)
+                if write is not None:
+                    writes.append(write)
             except GitHubError as exc:
                 result.errors.append(f"{pr.key}: {exc}")
             result.evaluated += 1
+        await self._paced_writes(writes, result)
         for error in result.errors:
             log.warning("status_pass_error", error=error)
         return result
@@ -111,7 +135,33 @@ class StatusUpdater:
         if newest is not None and searched.error is None:
             self._latest[query] = newest
 
-    async def _one(self, config: Config, report: SyncReport | None, pr: PullRequest) -> bool:
+    async def _paced_writes(self, writes: list[_Write], result: StatusPass) -> None:
+        """Eligible PRs first (their status is what their authors wait for), within the
+        status pass's share of GitHub's write limits; the rest wait for the next pass."""
+        writes.sort(key=lambda w: (not w.eligible, w.pr.org, w.pr.repo, w.pr.number))
+        for write in writes:
+            if not self.dry_run and not self.pace.take(self.clock.now()):
+                self._deferred[write.pr.key] = write.pr
+                result.deferred += 1
+                continue
+            try:
+                if await self._write(write.gh, write.pr, write.context, write.want):
+                    result.written += 1
+                self._deferred.pop(write.pr.key, None)
+            except GitHubError as exc:
+                result.errors.append(f"{write.pr.key}: {exc}")
+                self._deferred[write.pr.key] = write.pr  # try again next pass
+        if result.deferred:
+            log.info(
+                "status_writes_paced",
+                written=result.written,
+                deferred=result.deferred,
+                next_room_at=str(self.pace.next_room_at(self.clock.now())),
+            )
+
+    async def _one(
+        self, config: Config, report: SyncReport | None, pr: PullRequest
+    ) -> _Write | None:
         gh = await self.clients.for_org(pr.org)
         if pr.head_contexts is None:
             pr = (await gh.complete_head_contexts([pr]))[0]
@@ -130,11 +180,11 @@ class StatusUpdater:
         self.verdicts[pr.key] = verdict
         current = status_context_of(pr, policy.status_context)
         retest = policy.queue.retest_label
-        wrote = False
+        write = None
         if needs_write(
             current.state.value if current else None, current.description if current else None, want
         ):
-            wrote = await self._write(gh, pr, policy.status_context, want)
+            write = _Write(gh, pr, policy.status_context, want, verdict.eligible)
         broken = any(r.code == Code.BROKEN for r in verdict.blocking)
         if retest and retest in pr.labels and not broken:
             # The retest label did its job (the failure record is gone): take it off again
@@ -144,7 +194,7 @@ class StatusUpdater:
             else:
                 await gh.rest.remove_label(pr.org, pr.repo, pr.number, retest)
                 log.info("retest_label_removed", pr=pr.key, label=retest)
-        return wrote
+        return write
 
     async def _write(self, gh: GitHub, pr: PullRequest, context: str, want: Status) -> bool:
         if self.dry_run:

@@ -138,15 +138,30 @@ def split_points(
 ) -> list[datetime]:
     """Where to cut [lo, hi] so each piece holds about 1/`parts` of the matches: at quantiles
     of the `updatedAt` times of the first page (GitHub's best-match order is not by time, so
-    it is a fair sample); at the midpoint when the sample cannot separate them. Each cut
+    it is a fair sample), in equal spans of time when the page came sorted by time; at the
+    midpoint when the sample cannot separate them. Each cut
     starts a new window; none when the window is a single second."""
     inside = sorted(t for t in sample if lo < t <= hi)
     cuts: list[datetime] = []
-    if parts >= 2 and inside:
+    if parts >= 2 and _in_time_order(sample):
+        # A `sort:updated` query's first page is the oldest (or newest) hundred, not a fair
+        # sample: cut the window into equal spans of time instead.
+        step = (hi - lo) / parts
+        cuts = sorted({_whole_seconds(lo + step * j) + ONE_SECOND for j in range(1, parts)})
+        cuts = [c for c in cuts if lo < c <= hi]
+    elif parts >= 2 and inside:
         cuts = sorted({inside[(j * len(inside)) // parts] for j in range(1, parts)})
     if not cuts and hi - lo >= ONE_SECOND:
         cuts = [_whole_seconds(lo + (hi - lo) / 2) + ONE_SECOND]
     return cuts
+
+
+def _in_time_order(sample: list[datetime]) -> bool:
+    """A page whose update times only rise (or only fall) came from a sorted search."""
+    if len(sample) < 10:
+        return False
+    pairs = list(itertools.pairwise(sample))
+    return all(a <= b for a, b in pairs) or all(a >= b for a, b in pairs)
 
 
 def _take(
