@@ -118,7 +118,7 @@ async def test_github_requests_rate_limit_and_cost_are_exported(schema):
         await q.step()
         second = await scrape(http)
 
-    search = {"endpoint": "POST /graphql SearchPullRequests", "status": "200"}
+    search = {"endpoint": "POST /graphql SearchPullRequestIds", "status": "200"}
     before = first.value("tide_github_requests_total", **search)
     after = second.value("tide_github_requests_total", **search)
     assert before is not None and after is not None and after > before
