@@ -9,7 +9,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from tide.config import Config, ConfigError, load_config
+from tide.config import Config, ConfigError
+from tide.config.layout import SUPPLEMENTAL_SUFFIX, ConfigFiles
 
 DEFAULT_CONFIG = "config.yaml"
 DEFAULT_URL = "http://127.0.0.1:8888"
@@ -19,10 +20,31 @@ def _config_path(arg: str | None) -> Path:
     return Path(arg or os.environ.get("TIDE_CONFIG") or DEFAULT_CONFIG)
 
 
-def _load(arg: str | None) -> tuple[Config | None, Path]:
-    path = _config_path(arg)
+def config_files(args: argparse.Namespace) -> ConfigFiles:
+    """The files the flags name: tide's own (--config) and/or Prow's (--config-path, ...)."""
+    prow = getattr(args, "config_path", None)
+    own = getattr(args, "config", None)
+    if prow is None:
+        own = _config_path(own)
+    elif own is None and os.environ.get("TIDE_CONFIG"):
+        own = os.environ["TIDE_CONFIG"]
+    job_config = getattr(args, "job_config_path", None)
+    return ConfigFiles(
+        config=Path(own) if own else None,
+        prow_config=Path(prow) if prow else None,
+        supplemental_dirs=tuple(
+            Path(d) for d in getattr(args, "supplemental_prow_config_dir", None) or ()
+        ),
+        supplemental_suffix=getattr(args, "supplemental_prow_configs_filename_suffix", None)
+        or SUPPLEMENTAL_SUFFIX,
+        job_config=Path(job_config) if job_config else None,
+    )
+
+
+def _load(args: argparse.Namespace) -> tuple[Config | None, ConfigFiles]:
+    files = config_files(args)
     try:
-        return load_config(path), path
+        return files.load(), files
     except ConfigError as exc:
         from tide.logs import is_json
 
@@ -33,15 +55,19 @@ def _load(arg: str | None) -> tuple[Config | None, Path]:
                 structlog.get_logger().error("config_invalid", problem=str(problem))
             else:
                 print(problem, file=sys.stderr)
-        return None, path
+        return None, files
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
-    config, path = _load(args.config)
+    config, files = _load(args)
     if config is None:
         return 2
     pools = len(config.queries)
-    print(f"{path}: OK ({pools} quer{'y' if pools == 1 else 'ies'})")
+    print(f"{files.describe()}: OK ({pools} quer{'y' if pools == 1 else 'ies'})")
+    if config.presubmit_repos:
+        print(f"  presubmits: required contexts for {config.presubmit_repos} repositories")
+    if config.prow_sections_not_used:
+        print(f"  not used by tide: {', '.join(config.prow_sections_not_used)}")
     return 0
 
 
@@ -58,13 +84,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         # Known before the config is read, so that even its problems come out in this format.
         configure_logging(level or "info", fmt)
     sys.excepthook = log_uncaught
-    config, path = _load(args.config)
+    config, files = _load(args)
     if config is None:
         return 2
     return asyncio.run(
         run_service(
             config,
-            path,
+            files,
             once=args.once,
             dry_run=args.dry_run,
             serve=not args.no_server,
@@ -78,7 +104,7 @@ def _direct_config(args: argparse.Namespace) -> tuple[bool, Config | None]:
     """(ok, config): the config when --direct asks for one."""
     if not args.direct:
         return True, None
-    config, _ = _load(args.config)
+    config, _ = _load(args)
     return config is not None, config
 
 
@@ -131,6 +157,28 @@ def _version() -> str:
         return "unknown (not installed)"
 
 
+def prow_options(parser: argparse.ArgumentParser) -> None:
+    """Prow's own flags, so a Prow deployment's files load unchanged."""
+    group = parser.add_argument_group(
+        "Prow layout", "read Prow's files as Prow does (tide's own settings stay in --config)"
+    )
+    group.add_argument("--config-path", help="a whole Prow config.yaml (its tide: section)")
+    group.add_argument(
+        "--supplemental-prow-config-dir",
+        action="append",
+        help="a directory of supplemental Prow configs, merged by Prow's rules (repeatable)",
+    )
+    group.add_argument(
+        "--supplemental-prow-configs-filename-suffix",
+        default=SUPPLEMENTAL_SUFFIX,
+        help=f"file name suffix of supplemental configs (default: {SUPPLEMENTAL_SUFFIX})",
+    )
+    group.add_argument(
+        "--job-config-path",
+        help="Prow's job config (file or directory): presubmits add required contexts",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tide", description="A merge queue for GitHub.")
     parser.add_argument("--version", action="version", version=f"tide {_version()}")
@@ -138,6 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run the merge queue daemon")
     run.add_argument("--config", help="config file (default: $TIDE_CONFIG or ./config.yaml)")
+    prow_options(run)
     run.add_argument("--once", action="store_true", help="one full sync, then exit")
     run.add_argument("--dry-run", action="store_true", help="decide and log; change nothing")
     run.add_argument(
@@ -166,6 +215,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("check-config", help="validate a config file")
     check.add_argument("--config", help="config file (default: $TIDE_CONFIG or ./config.yaml)")
+    prow_options(check)
     check.set_defaults(func=cmd_check_config)
 
     demo = sub.add_parser("demo", help="run the queue against the built-in GitHub simulator")

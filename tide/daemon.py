@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import os
 import signal
 from collections.abc import Callable
@@ -23,7 +22,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from tide.clock import Clock, RealClock
-from tide.config import Config, ConfigError, load_config
+from tide.config import Config, ConfigError
+from tide.config.layout import ConfigFiles
 from tide.github.client import GitHub
 from tide.github.clients import Clients
 from tide.history import History
@@ -42,32 +42,28 @@ MIN_EVENT_SYNC_GAP = 1.0
 
 
 class ConfigHolder:
-    """The config in force, reloaded when its file changes; a bad edit keeps the old one."""
+    """The config in force, reloaded when one of its files changes; a bad edit keeps the old."""
 
-    def __init__(self, config: Config, path: Path | None = None) -> None:
+    def __init__(self, config: Config, path: Path | ConfigFiles | None = None) -> None:
         self.config = config
-        self.path = path
+        self.files = ConfigFiles(config=path) if isinstance(path, Path) else path
+        self.path = path if isinstance(path, Path) else None
         self._digest = self._read_digest()
         self.last_error: list[str] = []
 
     def _read_digest(self) -> str:
-        if self.path is None:
-            return ""
-        try:
-            return hashlib.sha256(self.path.read_bytes()).hexdigest()
-        except OSError:
-            return ""
+        return "" if self.files is None else self.files.digest()
 
     def refresh(self) -> bool:
-        """Reload if the file changed; True when a new config took effect."""
-        if self.path is None:
+        """Reload if a file changed; True when a new config took effect."""
+        if self.files is None:
             return False
         digest = self._read_digest()
         if not digest or digest == self._digest:
             return False
         self._digest = digest
         try:
-            config = load_config(self.path)
+            config = self.files.load()
         except ConfigError as exc:
             self.last_error = [str(p) for p in exc.problems]
             for problem in self.last_error:
@@ -75,7 +71,7 @@ class ConfigHolder:
             return False
         self.config = config
         self.last_error = []
-        log.info("config_reloaded", path=str(self.path))
+        log.info("config_reloaded", path=self.files.describe())
         return True
 
 

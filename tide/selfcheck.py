@@ -39,6 +39,14 @@ async def self_check(
         f"{config.sync_period:g}s, statuses every {config.status_update_period:g}s, {mode})",
         f"  GitHub:      {config.github.graphql_url} as {identity}",
     ]
+    if config.presubmit_repos:
+        check.lines.append(
+            f"  presubmits:  required contexts from the job config for "
+            f"{config.presubmit_repos} repositories"
+        )
+    if config.prow_sections_not_used:
+        unused = ", ".join(config.prow_sections_not_used)
+        check.lines.append(f"  not used by tide: {unused}")
     for org in sorted(orgs):
         excluded = sorted(orgs[org])
         suffix = f" except {', '.join(excluded)}" if excluded else ""

@@ -14,6 +14,7 @@ import structlog
 
 from tide.clock import Clock, RealClock
 from tide.config import Config
+from tide.config.layout import ConfigFiles, describe_source
 from tide.daemon import ConfigHolder, Daemon
 from tide.github.app_auth import GitHubApp, app_token_source
 from tide.github.auth import TokenSource, static_token
@@ -72,7 +73,7 @@ async def connect(config: Config, stack: AsyncExitStack, clock: Clock) -> tuple[
 
 async def run_service(
     config: Config,
-    path: Path | None,
+    path: Path | ConfigFiles | None,
     *,
     once: bool = False,
     dry_run: bool = False,
@@ -90,7 +91,11 @@ async def run_service(
         try:
             clients, identity = await connect(config, stack, clock)
             check = await self_check(
-                config, clients, identity, source=str(path or "config"), dry_run=dry_run
+                config,
+                clients,
+                identity,
+                source=describe_source(path),
+                dry_run=dry_run,
             )
         except AuthError as exc:
             return fail(str(exc))

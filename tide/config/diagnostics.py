@@ -12,7 +12,7 @@ import re
 import types
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Union, get_args, get_origin
+from typing import Annotated, Protocol, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
@@ -45,8 +45,17 @@ class _Finding:
     value: object = None
 
 
+class Located(Protocol):
+    """The data that was validated, and how to report a problem at one of its key paths."""
+
+    @property
+    def data(self) -> object: ...
+
+    def problem(self, path: KeyPath, message: str) -> Problem: ...
+
+
 def validation_problems(
-    error: ValidationError, doc: YamlDocument, root: type[BaseModel]
+    error: ValidationError, doc: Located | YamlDocument, root: type[BaseModel]
 ) -> list[Problem]:
     findings: list[_Finding] = []
     for err in error.errors(include_url=False):

@@ -8,6 +8,7 @@ from __future__ import annotations
 from pydantic import Field, PrivateAttr
 
 from tide.config.base import StrictModel
+from tide.config.prow_context import ProwContext
 from tide.config.queries import deduplicate, org_exceptions_and_repos
 from tide.config.sections import (
     GitHubSettings,
@@ -34,11 +35,25 @@ class Config(StrictModel):
     log: LogSettings = Field(default_factory=LogSettings)
 
     _queries: tuple[Query, ...] = PrivateAttr(default=())
+    _prow: ProwContext = PrivateAttr(default_factory=ProwContext)
     _repo_queries: dict[tuple[str, str], tuple[Query, ...]] = PrivateAttr(default_factory=dict)
     _policies: dict[tuple[str, str, str], BranchPolicy] = PrivateAttr(default_factory=dict)
 
     def model_post_init(self, context: object, /) -> None:
-        self._queries = deduplicate(spec.to_query() for spec in self.tide.queries)
+        prow = context.get("prow") if isinstance(context, dict) else None
+        self._prow = prow if isinstance(prow, ProwContext) else ProwContext()
+        tenants = self._prow.tenant_ids if self._prow.tenant_entries else None
+        self._queries = deduplicate((spec.to_query() for spec in self.tide.queries), tenants)
+
+    @property
+    def prow_sections_not_used(self) -> tuple[str, ...]:
+        """Sections of a Prow config that tide accepted but does not read (named at start-up)."""
+        return self._prow.unused
+
+    @property
+    def presubmit_repos(self) -> int:
+        """How many repositories the job config gives presubmits for."""
+        return len(self._prow.presubmits)
 
     @property
     def sync_period(self) -> float:
@@ -94,7 +109,9 @@ class Config(StrictModel):
             repo=repo,
             branch=branch,
             queries=self.queries_for_repo(org, repo),
-            context_policy=tide.context_options.policy_for(org, repo, branch),
+            context_policy=self._prow.with_job_contexts(
+                tide.context_options.policy_for(org, repo, branch), org, repo, branch
+            ),
             merge_method=tide.merge_method_for(org, repo, branch),
             merge_labels=tide.merge_labels,
             blocks_policy=tide.blocks_policy_for(org, repo),
