@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
+import pytest
 from planner_world import T0, make_policy, make_pr, make_run, with_labels, world_of
 
 from tide.decision import Action, PoolState
@@ -219,21 +220,16 @@ def test_broken_heads_explain_failed_runs_that_contained_them():
     assert d.numbers == (2,)
 
 
-def test_a_running_batch_is_kept_when_prioritize_existing_batches_is_on():
+@pytest.mark.parametrize("prioritize", [True, False])
+def test_a_running_batch_is_never_abandoned_whatever_prioritize_existing_batches(
+    prioritize: bool,
+) -> None:
+    # Prow's flag only chooses whether earlier batch results are reused when picking a batch;
+    # Prow never aborts a running batch for a higher-priority PR, so neither does tide.
     prs = [make_pr(2), make_pr(3)]
     running = make_run(prs, BASE, Outcome.PENDING)
     urgent = with_labels(make_pr(9), "urgent")
-    policy = make_policy(priority=(("urgent",),))
+    policy = replace(make_policy(priority=(("urgent",),)), prioritize_existing_batches=prioritize)
     d = decide(pool([*prs, urgent], [running], policy=policy))
     assert d.action == Action.WAIT
-
-
-def test_a_running_batch_is_replaced_when_prioritize_existing_batches_is_off():
-    prs = [make_pr(2), make_pr(3)]
-    running = make_run(prs, BASE, Outcome.PENDING)
-    urgent = with_labels(make_pr(9), "urgent")
-    policy = replace(make_policy(priority=(("urgent",),)), prioritize_existing_batches=False)
-    d = decide(pool([*prs, urgent], [running], policy=policy))
-    assert d.action == Action.TRIGGER_BATCH
-    assert d.numbers == (9, 2, 3)
-    assert running.run in d.obsolete
+    assert running.run not in d.obsolete

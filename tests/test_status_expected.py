@@ -4,13 +4,15 @@ Tide's setup: query 1 needs labels need-1, need-2 and (long label or need-3), fo
 forbidden-1 and forbidden-2, wants an author and milestone v1.0; query 2 needs labels 1..7,
 an author and milestone v1.0. A PR is "in the pool" here when it is eligible.
 
-Cases 175-177 ("Retesting: ...") are not ported: they count Prow jobs re-running on the
-pool's base, and tide has no Prow jobs, so an eligible PR is simply "In merge pool.".
+Cases 175-177 ("Retesting: ...") are ported as Prow's pool sees them: a PR whose only
+unsuccessful contexts are pending presubmits of the job config (Prow-controlled jobs still
+running) is "Retesting: ..."; any other pending context keeps "Job ... has not succeeded.".
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 
 import pytest
 from builders import (
@@ -437,3 +439,37 @@ def test_first_query_wins_a_tie() -> None:
     policy = branch_policy(queries=[query(labels=["lgtm"]), query(labels=["approved"])])
 
     assert status_of(pull_request(), policy) == pending(" Needs lgtm label.")
+
+
+P = State.PENDING
+
+
+@pytest.mark.parametrize(
+    ("contexts", "presubmits", "expected"),
+    [
+        ([context("unit", P)], {"unit"}, pending(" Retesting: unit")),
+        (
+            [context("unit", P), context("e2e", P), context("lint")],
+            {"unit", "e2e", "lint"},
+            pending(" Retesting: e2e unit"),
+        ),
+        # Not a presubmit (e.g. a GitHub Action): Prow keeps it out of the pool.
+        ([context("unit", P)], set(), pending(" Job unit has not succeeded.")),
+        # A failed presubmit is not being retested.
+        ([context("unit", P), context("e2e", F)], {"unit", "e2e"}, None),
+        (
+            [context(f"pull-kubernetes-e2e-job-number-{n}", P) for n in range(6)],
+            {f"pull-kubernetes-e2e-job-number-{n}" for n in range(6)},
+            pending(" Retesting 6 jobs."),
+        ),
+    ],
+)
+def test_pooled_prs_waiting_for_presubmits_say_retesting(
+    contexts: list[Context], presubmits: set[str], expected: tuple[str, str] | None
+) -> None:
+    policy = replace(tide_policy(), presubmit_contexts=frozenset(presubmits))
+    state, description = status_of(tide_pr(contexts=contexts), policy)
+    if expected is None:
+        assert "Retesting" not in description
+    else:
+        assert (state, description) == expected

@@ -147,6 +147,8 @@ class BranchPolicy:
     batch_size_limit: int = 0
     prioritize_existing_batches: bool = True
     priority: tuple[tuple[str, ...], ...] = ()
+    # Contexts of the job config's presubmits that can run on this branch (Prow-controlled).
+    presubmit_contexts: frozenset[str] = frozenset()
     display_all_queries: bool = False
     status_context: str = "tide"
     target_url: str = ""

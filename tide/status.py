@@ -7,6 +7,7 @@ from urllib.parse import parse_qsl, quote_plus, urlsplit, urlunsplit
 
 from tide.criteria import Code, Reason, Severity, Verdict
 from tide.model import PullRequest
+from tide.model import State as CtxState
 from tide.policy import BlocksPolicy, BranchPolicy
 
 MAX_DESCRIPTION = 140
@@ -66,6 +67,30 @@ def _query_text(verdict: Verdict, policy: BranchPolicy) -> str:
     return text or f"No Tide query for branch {verdict.pr.base_ref} found."
 
 
+def retesting_status(contexts: list[str]) -> str:
+    """Prow's `retestingStatus`: the contexts by name, or their count when that is too long."""
+    names = sorted(contexts)
+    text = f"{NOT_MERGEABLE} Retesting: {' '.join(names)}"
+    if len(text) > MAX_DESCRIPTION:
+        text = f"{NOT_MERGEABLE} Retesting {len(names)} job{'' if len(names) == 1 else 's'}."
+    return text
+
+
+def _retesting(verdict: Verdict, policy: BranchPolicy) -> str | None:
+    """Prow keeps a PR in its pool while its only unsuccessful contexts are pending presubmits
+    (Prow-controlled jobs still running) and says which it waits for; so does tide."""
+    closest = verdict.closest
+    if verdict.blocking or closest is None or not closest.reasons:
+        return None
+    if any(r.code != Code.CONTEXTS for r in closest.reasons):
+        return None
+    pending = {c.name for c in verdict.contexts if c.state == CtxState.PENDING}
+    failing = set(verdict.failing_contexts)
+    if not failing or not failing <= pending or not failing <= policy.presubmit_contexts:
+        return None
+    return retesting_status(list(failing))
+
+
 def expected_status(verdict: Verdict, policy: BranchPolicy) -> Status:
     """What the `tide` context should say for this verdict, with Tide's wording."""
     url = target_url(verdict.pr, policy)
@@ -77,6 +102,9 @@ def expected_status(verdict: Verdict, policy: BranchPolicy) -> Status:
             desc = not_mergeable(reason.text)
         return Status(reason.severity.value, truncate_description(desc), url)
     fulfilled = verdict.closest is not None and verdict.closest.weight == 0
+    retesting = _retesting(verdict, policy)
+    if retesting is not None:
+        return Status(Severity.PENDING.value, retesting, url)
     if not fulfilled or not verdict.eligible:
         return Status(
             Severity.PENDING.value,

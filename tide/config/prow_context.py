@@ -36,6 +36,10 @@ class ProwContext:
             optional=tuple(sorted({*policy.optional, *optional})),
         )
 
+    def presubmit_contexts(self, org: str, repo: str, branch: str) -> frozenset[str]:
+        jobs = self.presubmits.get(f"{org}/{repo}", ())
+        return frozenset(j.context for j in jobs if j.could_run(branch))
+
     def tenant_ids(self, query: Query) -> tuple[str, ...]:
         """Prow's `TideQuery.TenantIDs`: the tenant of each org and repo the query names."""
         return tuple(sorted({self._tenant(t) for t in (*query.orgs, *query.repos)}))

@@ -118,6 +118,7 @@ class Config(StrictModel):
             batch_size_limit=tide.batch_size_limit_for(org, repo),
             prioritize_existing_batches=tide.prioritize_existing_batches_for(org, repo),
             priority=tide.priority_labels,
+            presubmit_contexts=self._prow.presubmit_contexts(org, repo, branch),
             display_all_queries=tide.display_all_tide_queries_in_status,
             target_url=tide.target_url_for(org, repo),
             pr_status_base_url=tide.pr_status_base_url_for(org, repo),

@@ -97,31 +97,6 @@ def bisect_triggers(
     return triggers
 
 
-def _replace_pending(
-    pool: PoolState, book: RunBook, candidates: list[PullRequest]
-) -> Decision | None:
-    """With `prioritize_existing_batches: false`, a running batch that is no longer the
-    batch we would pick now (a higher-priority PR arrived) is abandoned for the new one."""
-    if pool.policy.prioritize_existing_batches or not book.pending or book.failed:
-        return None
-    fresh = in_priority_order(candidates, pool.policy.priority)[: batch_limit(pool)]
-    if not fresh or any(r.run.numbers == tuple(pr.number for pr in fresh) for r in book.pending):
-        return None
-    trigger = Trigger(
-        tuple(fresh),
-        attempt_for(pool, fresh),
-        f"replacing the running batch with {describe(fresh)}",
-    )
-    return Decision(
-        Action.TRIGGER_BATCH if len(fresh) > 1 else Action.TRIGGER,
-        trigger.why,
-        prs=trigger.prs,
-        triggers=(trigger,),
-        culprits=book.culprits,
-        obsolete=book.obsolete + tuple(r.run for r in book.pending),
-    )
-
-
 def decide_bisect(pool: PoolState, book: RunBook) -> Decision:
     passed = best_passed(book)
     if passed is not None:
@@ -131,9 +106,6 @@ def decide_bisect(pool: PoolState, book: RunBook) -> Decision:
         direct = merge_up_to_date(pool, book, candidates)
         if direct is not None:
             return direct
-    replaced = _replace_pending(pool, book, candidates)
-    if replaced is not None:
-        return replaced
     capacity = 2 if pool.policy.queue.bisect_parallel else 1
     room = capacity - len(book.pending)
     if room <= 0:
