@@ -286,3 +286,51 @@ def test_job_config_problems_name_file_and_line(tmp_path: Path) -> None:
         ("one.yaml", 7, 'presubmits["org/a"][1].branches'),
         ("one.yaml", None, ""),  # the second one.yaml: Prow wants unique basenames
     }
+
+
+async def test_tide_run_reads_prows_files_and_requires_the_presubmits_contexts(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path, sim
+) -> None:
+    """The daemon against the simulator, configured only by Prow's files and tide's own."""
+    from tide.service import run_service
+
+    monkeypatch.setenv("TIDE_TEST_TOKEN", "sim-token")
+    monkeypatch.chdir(tmp_path)
+    world = sim.world
+    world.create_repo("org/repo", files={"README.md": "x\n"})
+    pr = world.open_pr("org/repo", files={"a.txt": "1\n"}, labels=["lgtm"])
+    jobs = "presubmits:\n  org/repo:\n  - name: unit\n    context: ci/unit\n    always_run: true\n"
+    _write(
+        tmp_path,
+        {
+            "tide.yaml": (
+                f"daemon:\n  github:\n    graphql_url: {sim.graphql_url}\n"
+                f"    api_url: {sim.api_url}\n    token_env: TIDE_TEST_TOKEN\n"
+                "  server: {enabled: false}\n"
+            ),
+            "prow/config.yaml": (
+                "plank: {job_url_prefix_config: {'*': https://prow.example.com/view/}}\n"
+                "github: {link_url: https://github.com}\n"
+                "tide:\n  sync_period: 1s\n  queries:\n  - repos: [org/repo]\n"
+                "    labels: [lgtm]\n"
+            ),
+            "prow/jobs/org-repo.yaml": jobs,
+        },
+    )
+    files = ConfigFiles(
+        config=tmp_path / "tide.yaml",
+        prow_config=tmp_path / "prow/config.yaml",
+        job_config=tmp_path / "prow/jobs",
+    )
+    assert await run_service(files.load(), files, once=True) == 0
+    assert pr.state == "OPEN"  # its presubmit's context never reported
+    statuses = world.repo("org/repo").statuses[pr.head_sha]
+    assert [s.description for s in statuses if s.context == "tide"] == [
+        "Not mergeable. Job ci/unit has not succeeded."
+    ]
+    out = capsys.readouterr().out
+    assert out.count("not used by tide: github.link_url, plank") == 1
+
+    (tmp_path / "prow/jobs/org-repo.yaml").write_text(jobs + "    optional: true\n")
+    assert await run_service(files.load(), files, once=True) == 0
+    assert pr.state == "MERGED"

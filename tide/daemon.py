@@ -46,10 +46,22 @@ class ConfigHolder:
 
     def __init__(self, config: Config, path: Path | ConfigFiles | None = None) -> None:
         self.config = config
-        self.files = ConfigFiles(config=path) if isinstance(path, Path) else path
-        self.path = path if isinstance(path, Path) else None
+        self.files: ConfigFiles | None = None
+        if isinstance(path, ConfigFiles):
+            self.files = path
+        else:
+            self.path = path
         self._digest = self._read_digest()
         self.last_error: list[str] = []
+
+    @property
+    def path(self) -> Path | None:
+        """tide's own config file (one of the files read)."""
+        return None if self.files is None else self.files.config
+
+    @path.setter
+    def path(self, value: Path | None) -> None:
+        self.files = None if value is None else ConfigFiles(config=value)
 
     def _read_digest(self) -> str:
         return "" if self.files is None else self.files.digest()

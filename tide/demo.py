@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import tempfile
 import textwrap
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TextIO
 
 from tide.clock import RealClock
 from tide.config import Config, parse_config
+from tide.config.layout import ConfigFiles
 from tide.daemon import ConfigHolder, Daemon
 from tide.github.auth import StaticToken
 from tide.github.client import GitHub, GitHubEndpoint
@@ -135,7 +138,66 @@ def demo_world(speed: float = 1.0) -> World:
     return world
 
 
+PROW_CONFIG = """\
+# Prow's own config.yaml: tide reads its tide: section; the rest is Prow's.
+prowjob_namespace: prow
+github:
+  link_url: https://github.com
+tide:
+  sync_period: {period}s
+  status_update_period: {period}s
+  queries:
+  - orgs: [acme]
+    labels: [lgtm, approved]
+    missingLabels: [do-not-merge, do-not-merge/hold, do-not-merge/work-in-progress]
+  merge_method:
+    acme/gadgets: squash
+  context_options:
+    from-branch-protection: true
+  batch_size_limit:
+    "*": 5
+  blocker_label: tide/merge-blocker
+"""
+JOB_CONFIG = """\
+# Prow's job config: these presubmits' contexts are required, as Prow requires them.
+presubmits:
+  acme/widgets:
+  - {name: ci/test, always_run: true}
+  acme/gadgets:
+  - {name: ci/test, always_run: true}
+  - {name: ci/lint, always_run: true}
+"""
+TIDE_CONFIG = """\
+# tide's own settings, under daemon: where they cannot collide with Prow's keys.
+daemon:
+  github:
+    graphql_url: {graphql_url}
+    api_url: {api_url}
+  queue:
+    merge_pause: 0.5s
+    context_start_timeout: 2m
+  server:
+    port: {port}
+"""
+
+
+def demo_files(root: Path, sim: SimServer, speed: float, port: int = DEMO_PORT) -> ConfigFiles:
+    """The demo's config in Prow's layout (config.yaml + job config) beside tide's own file."""
+    period = max(1, round(2 / speed))
+    (root / "prow" / "jobs").mkdir(parents=True, exist_ok=True)
+    (root / "prow" / "config.yaml").write_text(PROW_CONFIG.format(period=period))
+    (root / "prow" / "jobs" / "acme-presubmits.yaml").write_text(JOB_CONFIG)
+    own = TIDE_CONFIG.format(graphql_url=sim.graphql_url, api_url=sim.api_url, port=port)
+    (root / "tide.yaml").write_text(own)
+    return ConfigFiles(
+        config=root / "tide.yaml",
+        prow_config=root / "prow" / "config.yaml",
+        job_config=root / "prow" / "jobs",
+    )
+
+
 def demo_config(sim: SimServer, speed: float, port: int = DEMO_PORT) -> Config:
+    """The same config as one tide config.yaml (no Prow files)."""
     period = max(1, round(2 / speed))
     text = f"""
     github:
@@ -162,6 +224,14 @@ def demo_config(sim: SimServer, speed: float, port: int = DEMO_PORT) -> Config:
       port: {port}
     """
     return parse_config(textwrap.dedent(text), source="demo")
+
+
+def prow_command(files: ConfigFiles) -> str:
+    """The `tide run` line that reads these files, for the banner."""
+    return (
+        f"tide run --config {files.config} --config-path {files.prow_config} "
+        f"--job-config-path {files.job_config}"
+    )
 
 
 def settled(report: SyncReport | None, world: World) -> bool:
@@ -242,11 +312,19 @@ async def run_demo(
     out = out or sys.stdout
     configure_logging("info", "console", stream=out)
     world = demo_world(speed)
+    with tempfile.TemporaryDirectory(prefix="tide-demo-") as scratch:
+        return await _run(world, scratch, forever=forever, speed=speed, port=port, out=out)
+
+
+async def _run(
+    world: World, scratch: str, *, forever: bool, speed: float, port: int, out: TextIO
+) -> int:
     async with SimServer(world) as sim:
-        config = demo_config(sim, speed, port)
+        files = demo_files(Path(scratch), sim, speed, port)
+        config = files.load()
         endpoint = GitHubEndpoint(sim.graphql_url, sim.api_url)
         async with GitHub(endpoint, StaticToken(DEMO_TOKEN)) as gh:
-            daemon = Daemon(ConfigHolder(config), gh, history=History())
+            daemon = Daemon(ConfigHolder(config, files), gh, history=History())
             server = await _serve(daemon, config)
             count = sum(len(r.pulls) for r in world.repos.values())
             banner = [
@@ -257,6 +335,8 @@ async def run_demo(
                 f"(why isn't #4 merging? {server.url}/ui/pr/acme/widgets/4)",
                 f"  From a shell: tide status --url {server.url}; "
                 f"tide explain acme/widgets#4 --url {server.url}",
+                f"  Config in Prow's layout, read as: {prow_command(files)}",
+                "  (one tide config.yaml works too: tide run --config config.yaml)",
                 f"  Look around: curl -H 'Authorization: token {DEMO_TOKEN}' "
                 f"{sim.url}/repos/acme/widgets/pulls/1",
                 stop_note(forever),
