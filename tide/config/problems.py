@@ -41,14 +41,18 @@ class Problem:
 
 
 class ConfigError(Exception):
-    """The config could not be loaded; `problems` lists every finding, in file order."""
+    """The config could not be loaded; `problems` lists every finding, file by file."""
 
     def __init__(self, problems: Iterable[Problem]) -> None:
         # A token pasted into the wrong key would otherwise be echoed back in every message,
         # log line, /readyz answer and dashboard banner that shows the problem.
-        shown = (Problem(redact(p.path), p.line, redact(p.message), p.source) for p in problems)
+        shown = [Problem(redact(p.path), p.line, redact(p.message), p.source) for p in problems]
+        # File by file (in the order the files were read), in line order within each.
+        order: dict[str, int] = {}
+        for p in shown:
+            order.setdefault(p.source, len(order))
         self.problems: list[Problem] = sorted(
-            shown, key=lambda p: (p.line if p.line is not None else 0, p.path)
+            shown, key=lambda p: (order[p.source], p.line if p.line is not None else 0, p.path)
         )
         super().__init__("\n".join(str(p) for p in self.problems))
 
