@@ -397,3 +397,31 @@ class _Fixed:
 
     async def token(self) -> str:
         return self.value
+
+
+async def test_a_revoked_installation_token_is_reminted_at_once(
+    sim: SimServer, virtual_clock: VirtualClock
+):
+    source = make_app(sim, virtual_clock).for_org("acme")
+    endpoint = GitHubEndpoint(sim.graphql_url, sim.api_url)
+
+    async with GitHub(endpoint, source, clock=virtual_clock, retry=FAST_RETRY) as gh:
+        assert await gh.viewer() == "tide-merge-queue"
+        sim.world.apps.revoke(await source.token())
+        virtual_clock.advance(60)  # long before the scheduled renewal, 55 minutes in
+        login_after = await gh.viewer()
+        rest_login = await gh.rest.viewer_login()
+
+    assert (login_after, rest_login) == ("tide-merge-queue", "tide-merge-queue[bot]")
+    assert sim.world.journal.count("POST /graphql Viewer", 401) == 1
+    assert sim.world.journal.count(MINTS, 201) == 2
+
+
+async def test_a_personal_token_rejected_with_401_is_not_retried(
+    sim: SimServer, virtual_clock: VirtualClock
+):
+    endpoint = GitHubEndpoint(sim.graphql_url, sim.api_url)
+    async with GitHub(endpoint, _Fixed("ghp_revoked"), clock=virtual_clock) as gh:
+        with pytest.raises(AuthError):
+            await gh.viewer()
+    assert sim.world.journal.count("POST /graphql Viewer", 401) == 1

@@ -6,9 +6,12 @@ import fnmatch
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCKERFILE = ROOT / "deploy" / "Dockerfile"
@@ -89,7 +92,66 @@ def test_image_installs_the_package_from_the_source_tree():
 
     # pyproject.toml names README.md as the readme and force-includes queries/.
     assert {"pyproject.toml", "README.md", "tide/", "queries/"} <= set(copied_sources())
-    assert "pip install --no-cache-dir ." in runs
+    assert "pip wheel --no-cache-dir --no-deps --no-build-isolation -w /tmp/dist ." in runs
+    assert "/opt/tide/bin/pip install --no-cache-dir --no-deps /tmp/dist/*.whl" in runs
+
+
+def test_image_installs_every_third_party_package_from_hashes():
+    runs = [args for op, args in instructions() if op == "RUN"]
+    installs = [part.strip() for run in runs for part in run.split("&&") if "pip install" in part]
+
+    assert "deploy/requirements.lock" in copied_sources()
+    assert "deploy/build-requirements.lock" in copied_sources()
+    assert any("--require-hashes -r requirements.lock" in i for i in installs)
+    assert any("--require-hashes -r build-requirements.lock" in i for i in installs)
+    # Anything installed otherwise brings no dependency of its own along.
+    assert all("--require-hashes" in i or "--no-deps" in i for i in installs), installs
+
+
+def locked(path: Path) -> dict[str, tuple[str, int]]:
+    """name -> (pinned version, number of hashes) of a pip-compile --generate-hashes file."""
+    pins: dict[str, tuple[str, int]] = {}
+    name = ""
+    for line in path.read_text().splitlines():
+        text = line.strip()
+        if not text or text.startswith("#"):
+            continue
+        if "==" in text:
+            name, version = text.split(" ", 1)[0].split("==")
+            pins[canonicalize_name(name)] = (version, 0)
+        elif text.startswith("--hash=sha256:"):
+            version, hashes = pins[canonicalize_name(name)]
+            pins[canonicalize_name(name)] = (version, hashes + 1)
+        else:
+            pytest.fail(f"unexpected line in {path.name}: {text}")
+    return pins
+
+
+@pytest.mark.parametrize("lock", ["requirements.lock", "build-requirements.lock"])
+def test_the_lock_files_pin_every_package_with_its_hashes(lock):
+    pins = locked(ROOT / "deploy" / lock)
+
+    assert pins
+    assert not [name for name, (_, hashes) in pins.items() if hashes == 0]
+
+
+def test_the_lock_agrees_with_pyproject():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    pins = locked(ROOT / "deploy" / "requirements.lock")
+    wanted = [Requirement(text) for text in project["dependencies"]]
+    build = [
+        Requirement(text)
+        for text in tomllib.loads((ROOT / "pyproject.toml").read_text())["build-system"]["requires"]
+    ]
+    build_pins = locked(ROOT / "deploy" / "build-requirements.lock")
+
+    for requirement, table in [(r, pins) for r in wanted] + [(r, build_pins) for r in build]:
+        name = canonicalize_name(requirement.name)
+        assert name in table, f"{name} is in pyproject.toml but not locked"
+        version = table[name][0]
+        assert requirement.specifier.contains(version, prereleases=True), (
+            f"{name}=={version} is locked, but pyproject.toml asks for {requirement.specifier}"
+        )
 
 
 def test_everything_the_image_copies_exists_and_is_not_ignored():

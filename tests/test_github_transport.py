@@ -361,3 +361,54 @@ async def test_no_token_text_in_any_log_line_or_exception(world, sim):
             chain = chain.__cause__ or chain.__context__
     texts += [repr(gh), repr(gh.http), repr(StaticToken(SECRET))]
     assert not [t for t in texts if SECRET in t]
+
+
+async def test_a_dropped_merge_on_a_kept_alive_connection_reaches_github_once(world, sim):
+    # aiohttp re-sends an idempotent-by-RFC request (PUT) once when a kept-alive connection
+    # drops; tide switches that off through a private attribute. Should aiohttp rename it,
+    # this test fails: the simulator would see the merge twice.
+    pr = open_mergeable_pr(world)
+    sim.faults.script("/repos/org/repo/pulls/1/merge", drop=True, times=2)
+
+    async with client(sim, RecordingClock()) as gh:
+        await gh.rest.get_pull("org", "repo", 1)  # the connection the PUT will reuse
+        with pytest.raises(WriteUncertain):
+            await gh.rest.merge_pull("org", "repo", 1, sha=pr.head_sha, method="merge")
+
+    assert world.journal.count("PUT /repos/{owner}/{repo}/pulls/{number}/merge") == 1
+
+
+async def test_a_proxy_page_echoing_the_authorization_header_is_masked(world, sim):
+    world.add_token(SECRET, "tide-bot")
+    open_mergeable_pr(world)
+    echo = (
+        f"<html><body><h1>Proxy error</h1><pre>Authorization: Bearer {SECRET}</pre></body></html>"
+    )
+    sim.faults.script("/repos/org/repo/pulls/1", 407, body=echo, times=1)
+    sim.faults.script("/user", 401, body={"message": f"token {SECRET} is not valid"}, times=1)
+    raised: list[GitHubError] = []
+
+    with structlog.testing.capture_logs() as logs:
+        async with client(sim, RecordingClock(), token=SECRET) as gh:
+            for call in (gh.rest.get_pull("org", "repo", 1), gh.rest.viewer_login()):
+                try:
+                    await call
+                except GitHubError as exc:
+                    raised.append(exc)
+
+    assert len(raised) == 2
+    assert "Proxy error" in str(raised[0]) or "407" in str(raised[0])
+    texts = [str(e) for e in raised] + [repr(entry) for entry in logs]
+    assert not [t for t in texts if SECRET in t]
+
+
+async def test_a_bearer_token_of_another_kind_in_an_error_body_is_redacted(world, sim):
+    other = "ghs_" + "Q7w" * 12
+    open_mergeable_pr(world)
+    sim.faults.script("/repos/org/repo/pulls/1", 403, body={"message": f"denied for {other}"})
+
+    async with client(sim, RecordingClock()) as gh:
+        with pytest.raises(GitHubError) as caught:
+            await gh.rest.get_pull("org", "repo", 1)
+
+    assert other not in str(caught.value) and "denied for" in str(caught.value)

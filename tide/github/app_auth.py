@@ -354,6 +354,19 @@ class InstallationToken:
         assert self._value is not None
         return self._value
 
+    def rejected(self, token: str) -> bool:
+        """GitHub answered 401 to `token` (revoked, or the installation's permissions
+        changed): forget it, so the next request mints a new one at once."""
+        if self._value == token:
+            log.warning(
+                "github_app.token_rejected",
+                app_id=self._app.app_id,
+                installation_id=self._id,
+                installation=self.what,
+            )
+            self._value, self._expires_at = None, None
+        return True
+
     def _fresh(self) -> bool:
         if self._value is None or self._expires_at is None:
             return False

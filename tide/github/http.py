@@ -26,6 +26,7 @@ from tide.github.retry import (
     rate_limit_wait,
     reset_time,
 )
+from tide.redaction import redact
 
 log = structlog.get_logger()
 
@@ -53,10 +54,11 @@ class Response:
 
     @property
     def message(self) -> str:
-        """GitHub's error text: `message` plus the first detail of `errors`, when present."""
+        """GitHub's error text: `message` plus the first detail of `errors`, when present;
+        anything shaped like a credential is redacted (the text ends up in logs and the API)."""
         doc = self.json()
         if not isinstance(doc, dict):
-            return self.body[:200].decode("utf-8", "replace").strip()
+            return redact(self.body[:200].decode("utf-8", "replace").strip())
         text = str(doc.get("message") or "")
         errors = doc.get("errors")
         if isinstance(errors, list) and errors:
@@ -64,7 +66,7 @@ class Response:
             detail = first.get("message") if isinstance(first, dict) else str(first)
             if detail and detail not in text:
                 text = f"{text}: {detail}" if text else str(detail)
-        return text
+        return redact(text)
 
 
 @dataclass
@@ -111,7 +113,9 @@ class HttpTransport:
             self._session = aiohttp.ClientSession(timeout=timeout)
             # aiohttp silently re-sends PUT/DELETE/GET once when a kept-alive connection drops;
             # a merge PUT must never be re-sent blindly, and every retry should be counted and
-            # logged here, so switch that off (no public knob as of aiohttp 3.14).
+            # logged here, so switch that off (no public knob as of aiohttp 3.14; the test
+            # test_a_dropped_merge_on_a_kept_alive_connection_reaches_github_once fails if
+            # aiohttp renames the attribute).
             if hasattr(self._session, "_retry_connection"):
                 self._session._retry_connection = False
 
@@ -125,6 +129,20 @@ class HttpTransport:
         for secret in self._secrets:
             text = text.replace(secret, "***")
         return text
+
+    def _mask_bytes(self, body: bytes) -> bytes:
+        for secret in self._secrets:
+            body = body.replace(secret.encode(), b"***")
+        return body
+
+    def _token_rejected(self, headers: Mapping[str, str]) -> bool:
+        """Tell a token source that can mint another one (a GitHub App installation) that
+        GitHub refused the token just sent; True when a new one will be tried."""
+        rejected = getattr(self._tokens, "rejected", None)
+        if rejected is None:
+            return False
+        sent = headers["Authorization"].removeprefix("Bearer ")
+        return bool(rejected(sent))
 
     async def request(
         self,
@@ -153,13 +171,18 @@ class HttpTransport:
         if params:
             target = target.with_query(params)
         attempts = self.policy.attempts
-        for attempt in range(1, attempts + 1):
+        attempt = 0
+        reminted = False
+        while True:
+            attempt += 1
             headers = await self._headers()
             try:
                 async with self._session.request(
                     method, target, json=body, headers=headers
                 ) as resp:
-                    payload = await resp.read()
+                    # A proxy's error page may echo the request headers back: the token
+                    # must not travel on into messages, logs or the API from there.
+                    payload = self._mask_bytes(await resp.read())
                     response = Response(
                         resp.status, {k.lower(): v for k, v in resp.headers.items()}, payload
                     )
@@ -185,6 +208,13 @@ class HttpTransport:
 
             self.counters.count(endpoint, str(response.status))
             if response.status == 401:
+                if not reminted and self._token_rejected(headers):
+                    # A revoked installation token: mint a new one now rather than fail until
+                    # its scheduled refresh. GitHub applied nothing, so even a write may go again.
+                    reminted = True
+                    attempt -= 1
+                    log.warning("github.token_rejected", endpoint=shown, action="new token")
+                    continue
                 # The message is the whole story for an operator; the endpoint rides along.
                 why = response.message or "Bad credentials"
                 rejected = AuthError(f"GitHub rejected the token (401 {why})", status=401)
@@ -219,7 +249,6 @@ class HttpTransport:
                 await self._back_off(shown, attempt, reason)
                 continue
             return response
-        raise AssertionError("unreachable: the loop returns or raises")
 
     async def wait_for_rate_limit(self, endpoint: str, wait: float, status: int = 0) -> None:
         """Sleep through a rate limit on the injected clock, or raise when it is too long."""

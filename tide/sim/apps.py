@@ -161,6 +161,12 @@ class Apps:
         minted = self.tokens.get(token)
         return None if minted is None else self.installations.get(minted.installation_id)
 
+    def revoke(self, value: str) -> None:
+        """An installation token revoked before its expiry (by the App, or an admin): GitHub
+        answers 401 Bad credentials to it from now on."""
+        self.tokens.pop(value, None)
+        self._world.tokens.pop(value, None)
+
     def expire(self) -> None:
         """Forget every token past its expiry: GitHub answers 401 Bad credentials to it."""
         now = self._world.now()
