@@ -106,7 +106,10 @@ def test_misplaced_key_says_where_it_belongs() -> None:
 
 def test_unknown_key_without_a_near_match_lists_the_known_keys() -> None:
     (problem,) = problems_of("server:\n  tls: true\n")
-    assert problem.message == "unknown key; expected one of: enabled, address, port"
+    assert problem.message == (
+        "unknown key; expected one of: enabled, address, port, auth_token_env, auth_token_file, "
+        "allowed_hosts"
+    )
 
 
 def test_wrong_type_says_what_was_expected_and_got() -> None:

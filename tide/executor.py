@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import structlog
 
+from tide.bounded import Lru
 from tide.clock import Clock
 from tide.criteria import REFUSED_PREFIX, Verdict, status_context_of
 from tide.culprit import broken_comment, broken_status, failed_contexts, has_broken_comment
@@ -41,6 +42,7 @@ from tide.template import TemplateError, parse_template, pull_request_fields
 
 log = structlog.get_logger()
 
+COMMENTED_CACHE = 4096  # (PR, head) pairs remembered as already told they broke a batch
 BASE_MODIFIED_RETRIES = (4.0, 8.0)  # Tide's back-off for "Base branch was modified"
 
 
@@ -77,7 +79,9 @@ class Executor:
         self.gh = gh
         self.clock = clock
         self.dry_run = dry_run
-        self._commented: set[tuple[str, str]] = set()
+        # (PR, head sha) already told it broke the batch; the PR's own comments are the real
+        # record (`has_broken_comment`), this only spares a re-read, so it may forget.
+        self._commented: Lru[tuple[str, str], bool] = Lru(COMMENTED_CACHE)
 
     async def execute(
         self, pool: PoolState, decision: Decision, verdicts: Mapping[int, Verdict]
@@ -431,7 +435,7 @@ class Executor:
         key = (pr.key, pr.head_sha)
         if key in self._commented or has_broken_comment(pr) or self.dry_run:
             return
-        self._commented.add(key)
+        self._commented.add(key, True)
         try:
             await self.gh.rest.create_comment(
                 pr.org, pr.repo, pr.number, broken_comment(pool, culprit)

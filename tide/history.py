@@ -12,7 +12,7 @@ import json
 import os
 import tempfile
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -122,6 +122,14 @@ class History:
 
     def pools(self) -> list[str]:
         return sorted(self._pools)
+
+    def prune(self, keep: Callable[[str], bool]) -> list[str]:
+        """Forget the pools `keep` refuses (repositories no longer configured), so the
+        record does not grow with every repository tide ever managed; the pools dropped."""
+        dropped = [pool for pool in self._pools if not keep(pool)]
+        for pool in dropped:
+            del self._pools[pool]
+        return dropped
 
     def to_json(self) -> dict[str, list[dict[str, object]]]:
         return {pool: [r.to_json() for r in self.records(pool)] for pool in self.pools()}

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 import structlog
 
+from tide.bounded import Lru
 from tide.clock import Clock
 from tide.config import Config
 from tide.criteria import Code, Verdict, effective_context_policy, evaluate
@@ -44,6 +45,7 @@ log = structlog.get_logger()
 
 RECORDED = {Action.TRIGGER, Action.TRIGGER_BATCH, Action.MERGE, Action.MERGE_BATCH}
 COMPARE_LIMIT = 10  # compare calls per pool per sync when looking for an up-to-date PR
+COMPARE_CACHE = 4096  # remembered compare answers, across every pool
 HALT_SECONDS = 600.0  # how long a pool rests after an error only an operator can fix
 PROBE_EVERY = timedelta(minutes=5)  # how often every named repository is read, PRs or not
 UNREACHABLE_BRANCH = "*"  # the pool that stands for a repository that cannot be read
@@ -67,7 +69,9 @@ class Syncer:
         self.history = history
         self.dry_run = dry_run
         self._executors: dict[str, Executor] = {}
-        self._compare: dict[tuple[str, str, str, str], bool] = {}
+        # (org, repo, base sha, head sha) -> whether the head contains the base; a new base
+        # sha makes every old entry useless, so the oldest are simply forgotten.
+        self._compare: Lru[tuple[str, str, str, str], bool] = Lru(COMPARE_CACHE)
         self._last_wait: dict[str, str] = {}
         self._staging_repos: set[tuple[str, str]] = set()
         self._halted: dict[str, tuple[datetime, str]] = {}  # pool -> (until, operator error)
@@ -130,6 +134,8 @@ class Syncer:
         reports = await asyncio.gather(*(one(k, v) for k, v in sorted(groups.items())))
         if repos is None and found.complete:
             self.set_aside.forget_missing({pr.key for pr in found.prs})
+        if repos is None:
+            self._prune_history(config)
         self.history.flush()
         report = SyncReport(
             started_at=started,
@@ -148,6 +154,18 @@ class Syncer:
         )
         _log_summary(report)
         return report
+
+    def _prune_history(self, config: Config) -> None:
+        """Drop the history of pools whose repository no query covers any more."""
+
+        def configured(pool: str) -> bool:
+            org, _, rest = pool.partition("/")
+            repo = rest.partition(":")[0]
+            return bool(config.queries_for_repo(org, repo))
+
+        dropped = self.history.prune(configured)
+        if dropped:
+            log.info("history_pruned", pools=sorted(dropped), reason="no query covers them")
 
     # -- reading ---------------------------------------------------------------------------
 

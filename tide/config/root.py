@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pydantic import Field, PrivateAttr
 
+from tide.bounded import Lru
 from tide.config.base import StrictModel
 from tide.config.prow_context import ProwContext
 from tide.config.queries import deduplicate, org_exceptions_and_repos
@@ -22,6 +23,8 @@ from tide.config.tide_section import TideSection
 from tide.model import MergeMethod
 from tide.policy import BranchPolicy, Query
 
+REPO_CACHE = 4096  # repositories (and branches) whose queries and policy are remembered
+
 
 class Config(StrictModel):
     """A loaded, validated config.yaml; build it with `load_config` or `parse_config`."""
@@ -36,8 +39,13 @@ class Config(StrictModel):
 
     _queries: tuple[Query, ...] = PrivateAttr(default=())
     _prow: ProwContext = PrivateAttr(default_factory=ProwContext)
-    _repo_queries: dict[tuple[str, str], tuple[Query, ...]] = PrivateAttr(default_factory=dict)
-    _policies: dict[tuple[str, str, str], BranchPolicy] = PrivateAttr(default_factory=dict)
+    # Keyed by what a request to the status server names: bounded, whatever it names.
+    _repo_queries: Lru[tuple[str, str], tuple[Query, ...]] = PrivateAttr(
+        default_factory=lambda: Lru(REPO_CACHE)
+    )
+    _policies: Lru[tuple[str, str, str], BranchPolicy] = PrivateAttr(
+        default_factory=lambda: Lru(REPO_CACHE)
+    )
 
     def model_post_init(self, context: object, /) -> None:
         prow = context.get("prow") if isinstance(context, dict) else None

@@ -197,6 +197,21 @@ class ServerSettings(StrictModel):
     enabled: bool = True
     address: str = "127.0.0.1"
     port: int = Field(default=8888, ge=0, le=65535)
+    # Off loopback: a bearer token the dashboard and API ask for (the variable or file
+    # holding it), and/or the Host names they answer to. See docs/operations.md.
+    auth_token_env: str | None = None
+    auth_token_file: str | None = None
+    allowed_hosts: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _one_token_source(self) -> ServerSettings:
+        if self.auth_token_env and self.auth_token_file:
+            reject([Issue(("auth_token_file",), "auth_token_env is already set; use only one")])
+        for key in ("auth_token_env", "auth_token_file"):
+            if looks_like_secret(getattr(self, key) or ""):
+                message = "holds what looks like a token itself (redacted here), not its name"
+                reject([Issue((key,), message)])
+        return self
 
 
 class WebhookSettings(StrictModel):

@@ -4,10 +4,12 @@ judges it, with the same repository settings, protection and blockers the sync u
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from tide.bounded import Lru
 from tide.config import Config
 from tide.criteria import Verdict, evaluate
 from tide.explain import Explanation, explain, not_covered, not_open
@@ -17,32 +19,70 @@ from tide.github.search_query import open_prs_query
 from tide.history import History, Record
 from tide.model import PullRequest, RepoSettings, pool_key
 from tide.report import SyncReport
+from tide.server.throttle import ClientLimiter
 from tide.server.views import done_of
 from tide.status import Status, expected_status
+
+LOOKUP_CACHE = 256  # answers about PRs outside the pools, kept until the next sync
+SEARCH_CACHE = 64  # branches whose open PRs were listed for such answers
 
 
 @dataclass
 class PRLookup:
-    """Finds open PRs outside every pool. Answers are kept until the next sync report, so a
-    page that refreshes itself costs GitHub one lookup per PR per sync at most."""
+    """Finds open PRs outside every pool. Answers are kept until the next sync report (at
+    most `LOOKUP_CACHE` of them), so a page that refreshes itself costs GitHub one lookup per
+    PR per sync at most; concurrent asks for one PR share one lookup, and each client may
+    start only so many (`limiter`)."""
 
     gh: GitHub
+    limiter: ClientLimiter = field(default_factory=ClientLimiter)
     _report: SyncReport | None = None
-    _answers: dict[tuple[str, str, int], PullRequest | str] = field(default_factory=dict)
-    _searches: dict[tuple[str, str, str], dict[int, PullRequest]] = field(default_factory=dict)
+    _answers: Lru[tuple[str, str, int], PullRequest | str] = field(
+        default_factory=lambda: Lru(LOOKUP_CACHE)
+    )
+    _searches: Lru[tuple[str, str, str], dict[int, PullRequest]] = field(
+        default_factory=lambda: Lru(SEARCH_CACHE)
+    )
+    _inflight: dict[tuple[str, str, int], asyncio.Future[PullRequest | str]] = field(
+        default_factory=dict
+    )
+
+    @property
+    def cached(self) -> int:
+        return len(self._answers)
 
     async def open_pr(
-        self, org: str, repo: str, number: int, report: SyncReport | None
+        self,
+        org: str,
+        repo: str,
+        number: int,
+        report: SyncReport | None,
+        *,
+        client: str = "",
+        now: datetime | None = None,
     ) -> PullRequest | str:
-        """The open PR, or GitHub's word for why not: "merged", "closed" or ""."""
+        """The open PR, or GitHub's word for why not: "merged", "closed" or "".
+
+        With `client` (a reader of the status server), a lookup that has to ask GitHub
+        counts against that client's allowance: `LookupThrottled` past it."""
         if report is not self._report:
             self._report = report
             self._answers.clear()
             self._searches.clear()
         key = (org, repo, number)
-        if key not in self._answers:
-            self._answers[key] = await self._find(org, repo, number)
-        return self._answers[key]
+        if key in self._answers:
+            return self._answers[key]
+        pending = self._inflight.get(key)
+        if pending is None:
+            if client and now is not None:
+                self.limiter.take(client, now)
+            pending = asyncio.ensure_future(self._find(org, repo, number))
+            self._inflight[key] = pending
+            pending.add_done_callback(lambda _done: self._inflight.pop(key, None))
+        # Shielded: one reader closing its page must not cancel the others' answer.
+        answer = await asyncio.shield(pending)
+        self._answers[key] = answer
+        return answer
 
     async def _find(self, org: str, repo: str, number: int) -> PullRequest | str:
         try:
@@ -97,6 +137,7 @@ class Knowledge:
     lookup: PRLookup
     expected: Mapping[str, Status] = field(default_factory=dict)
     eligible_since: Callable[[str], datetime | None] = lambda _key: None
+    client: str = ""  # who asks (the status server's reader), for `PRLookup`'s allowance
 
     def repo_history(self, org: str, repo: str) -> list[Record]:
         prefix = f"{org}/{repo}:"
@@ -133,7 +174,7 @@ async def explain_pr(
                 history=know.history.records(judged.key),
                 eligible_since=know.eligible_since(key),
             )
-    found = await know.lookup.open_pr(org, repo, number, report)
+    found = await know.lookup.open_pr(org, repo, number, report, client=know.client, now=now)
     if isinstance(found, str):
         return not_open(org, repo, number, know.repo_history(org, repo), now, found)
     verdict = await know.lookup.verdict(know.config, report, found)

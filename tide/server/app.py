@@ -22,6 +22,7 @@ from tide.daemon import Daemon
 from tide.explain import Explanation, Presence, parse_pr_ref
 from tide.github.errors import GitHubError
 from tide.report import SyncReport
+from tide.server.access import Access, exposed_without_protection
 from tide.server.answers import Knowledge, PRLookup, explain_pr
 from tide.server.html import Markup, path
 from tide.server.metrics import CONTENT_TYPE, Metrics
@@ -29,6 +30,7 @@ from tide.server.pages import error_page, history_page, overview_page
 from tide.server.pr_page import pr_page
 from tide.server.prow import prow_pools
 from tide.server.queue import format_duration
+from tide.server.throttle import LookupThrottled
 from tide.server.views import Overview, overview
 from tide.server.webhook import WebhookEndpoint
 from tide.statuses import StatusPass
@@ -82,6 +84,7 @@ class StatusServer:
         self.metrics = Metrics(daemon.gh.counters, daemon.gh.budget)
         self.lookup = PRLookup(daemon.gh)
         self.webhooks = WebhookEndpoint(daemon)
+        self.access = Access()
         self.url = ""
         self._runner: web.AppRunner | None = None
         self._attached = False
@@ -126,7 +129,7 @@ class StatusServer:
             config_problems=d.holder.last_error,
         )
 
-    def knowledge(self) -> Knowledge:
+    def knowledge(self, client: str = "") -> Knowledge:
         d = self.daemon
         return Knowledge(
             config=d.config,
@@ -135,15 +138,17 @@ class StatusServer:
             lookup=self.lookup,
             expected=d.statuses.expected,
             eligible_since=self.metrics.eligible.get,
+            client=client,
         )
 
-    async def explain(self, org: str, repo: str, number: int) -> Explanation:
-        return await explain_pr(self.knowledge(), org, repo, number, self.now())
+    async def explain(self, org: str, repo: str, number: int, client: str = "") -> Explanation:
+        """`client` (the reader's address) is charged for any look-up that asks GitHub."""
+        return await explain_pr(self.knowledge(client), org, repo, number, self.now())
 
     # -- serving -----------------------------------------------------------------------------
 
     def app(self) -> web.Application:
-        app = web.Application(middlewares=[_headers])
+        app = web.Application(middlewares=[_headers, _access])
         app[SERVER] = self
         app.router.add_get("/", _prow_pools)
         app.router.add_get("/history", _prow_history)
@@ -178,6 +183,12 @@ class StatusServer:
         shown = f"[{host}]" if ":" in str(host) else host
         self.url = f"http://{shown}:{port}"
         log.info("server_started", url=self.url, dashboard=f"{self.url}/ui")
+        if exposed_without_protection(self.daemon.config.server):
+            log.warning(
+                "server_unprotected",
+                address=self.daemon.config.server.address,
+                advice="set server.auth_token_env or server.allowed_hosts",
+            )
 
     async def stop(self) -> None:
         self.detach()
@@ -208,6 +219,17 @@ async def _headers(request: web.Request, handler: Handler) -> web.StreamResponse
     if request.path.startswith(("/ui", "/api", "/history", "/readyz")) or request.path == "/":
         response.headers.setdefault("Cache-Control", "no-store")
     return response
+
+
+@web.middleware
+async def _access(request: web.Request, handler: Handler) -> web.StreamResponse:
+    server = request.app[SERVER]
+    refused = server.access.refusal(server.daemon.config.server, request)
+    return refused if refused is not None else await handler(request)
+
+
+def _client(request: web.Request) -> str:
+    return request.remote or "unknown"
 
 
 def _server(request: web.Request) -> StatusServer:
@@ -251,7 +273,13 @@ def _pr_args(request: web.Request) -> tuple[str, str, int]:
 
 async def _api_pr(request: web.Request) -> web.Response:
     try:
-        answer = await _server(request).explain(*_pr_args(request))
+        answer = await _server(request).explain(*_pr_args(request), client=_client(request))
+    except LookupThrottled as exc:
+        return web.json_response(
+            {"error": str(exc)},
+            status=429,
+            headers={"Retry-After": str(max(1, round(exc.retry_after)))},
+        )
     except GitHubError as exc:
         return _json({"error": f"could not ask GitHub: {exc}"}, 502)
     status = 404 if answer.presence == Presence.UNKNOWN else 200
@@ -274,7 +302,10 @@ async def _ui_history(request: web.Request) -> web.Response:
 async def _ui_pr(request: web.Request) -> web.Response:
     server = _server(request)
     try:
-        answer = await server.explain(*_pr_args(request))
+        answer = await server.explain(*_pr_args(request), client=_client(request))
+    except LookupThrottled as exc:
+        page = error_page(f"Too many look-ups from your address; {exc}.")
+        return _html(page, 429)
     except GitHubError as exc:
         return _html(error_page(f"Could not ask GitHub about this pull request: {exc}"), 502)
     status = 404 if answer.presence == Presence.UNKNOWN else 200

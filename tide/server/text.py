@@ -7,22 +7,20 @@ from datetime import datetime
 
 from tide.explain import Explanation
 from tide.server.queue import ContextView, RunView, format_duration
+from tide.server.terminal import clip, pad, plain, safe_lines, width
 from tide.server.views import Overview, PoolView
 
 TITLE_WIDTH = 40
 WHY_WIDTH = 70
 
 
-def clip(text: str, width: int) -> str:
-    text = " ".join(text.split())  # titles may hold newlines and tabs
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
 def columns(rows: Sequence[Sequence[str]], indent: str = "  ") -> list[str]:
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    """Aligned in display columns, so a row with CJK or emoji lines up with the others."""
+    rows = [[plain(cell) for cell in row] for row in rows]
+    widths = [max(width(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = []
     for row in rows:
-        cells = [cell.ljust(widths[i]) for i, cell in enumerate(row[:-1])]
+        cells = [pad(cell, widths[i]) for i, cell in enumerate(row[:-1])]
         lines.append((indent + "  ".join([*cells, row[-1]])).rstrip())
     return lines
 
@@ -76,7 +74,7 @@ def status_text(view: Overview) -> str:
     for pool in view.pools:
         lines.append("")
         lines += pool_text(pool)
-    return "\n".join(lines) + "\n"
+    return safe_lines("\n".join(lines)) + "\n"
 
 
 def _contexts(title: str, contexts: Sequence[ContextView], now: datetime) -> list[str]:
@@ -96,10 +94,10 @@ def explain_text(ex: Explanation) -> str:
     if ex.criteria:
         lines.append("")
         lines.append("Criteria:")
-        width = max(len(c.name) for c in ex.criteria)
+        name_width = max(width(plain(c.name)) for c in ex.criteria)
         for c in ex.criteria:
             mark = "ok " if c.met else "NO "
-            lines.append(f"  {mark} {c.name:<{width}}  {c.detail}")
+            lines.append(f"  {mark} {pad(plain(c.name), name_width)}  {plain(c.detail)}")
     if ex.status is not None:
         lines += ["", f"tide status: {ex.status.state}: {ex.status.description}"]
     if ex.position is not None:
@@ -118,4 +116,4 @@ def explain_text(ex: Explanation) -> str:
             when = r.time.strftime("%Y-%m-%d %H:%M:%S")
             err = f" (error: {r.err})" if r.err else ""
             lines.append(f"  {when}  {r.action:<13} {r.reason}{err}")
-    return "\n".join(lines) + "\n"
+    return safe_lines("\n".join(lines)) + "\n"
