@@ -191,3 +191,9 @@ class _DaemonView:
 
     def __init__(self, holder: ConfigHolder) -> None:
         self.holder = holder
+
+
+@pytest.mark.parametrize("text", ["a: &a [*a]\n", "a: &a {b: *a}\n"], ids=["list", "mapping"])
+def test_a_yaml_alias_that_refers_to_itself_is_one_clear_problem(text):
+    (problem,) = problems_of(text)
+    assert (problem.line, problem.message) == (1, "a YAML alias refers to itself")
