@@ -11,18 +11,17 @@ import aiohttp
 from e2e import make_world, running_queue
 from test_server_api import served
 
-from tide.bounded import Lru
 from tide.clock import VirtualClock
 from tide.config import ServerSettings, parse_config
 from tide.config.root import REPO_CACHE
-from tide.executor import COMMENTED_CACHE
+from tide.executor import COMMENTED_CACHE, Executor
 from tide.github import GitHub, GitHubEndpoint, StaticToken
 from tide.history import History, Record
 from tide.server.access import exposed_without_protection
 from tide.server.answers import LOOKUP_CACHE, PRLookup
 from tide.server.throttle import ClientLimiter
 from tide.sim import SimServer
-from tide.sync import COMPARE_CACHE
+from tide.sync import COMPARE_CACHE, Syncer
 
 GET_PULL = "GET /repos/{owner}/{repo}/pulls/{number}"
 
@@ -88,13 +87,23 @@ def test_repository_lookups_by_arbitrary_names_stay_bounded():
     assert config.queries_for_repo("org", "repo")
 
 
-def test_the_syncer_and_executor_caches_are_bounded():
-    # Keyed by (base, head) and (PR, head): every push adds a key; none is ever removed.
-    for capacity in (COMPARE_CACHE, COMMENTED_CACHE):
-        cache: Lru[tuple[str, str], bool] = Lru(capacity)
-        for n in range(capacity + 100):
-            cache[("pr", f"sha-{n}")] = True
-        assert len(cache) == capacity and ("pr", f"sha-{capacity + 99}") in cache
+async def test_the_syncer_and_executor_caches_are_bounded():
+    # Keyed by (base, head) and (PR, head): every push adds a key and none is ever removed,
+    # so a long-running daemon must forget the oldest.
+    clock = VirtualClock()
+    gh = GitHub(
+        GitHubEndpoint("http://127.0.0.1:9/graphql", "http://127.0.0.1:9"), StaticToken("t")
+    )
+    syncer = Syncer(gh, clock, History())
+    executor = Executor(gh, clock)
+    for n in range(COMPARE_CACHE + 100):
+        syncer._compare[("org", "repo", "base", f"head-{n}")] = True
+    for n in range(COMMENTED_CACHE + 100):
+        executor._commented.add((f"org/repo#{n}", "sha"), True)
+
+    assert len(syncer._compare) == COMPARE_CACHE
+    assert len(executor._commented) == COMMENTED_CACHE
+    assert ("org", "repo", "base", f"head-{COMPARE_CACHE + 99}") in syncer._compare
 
 
 async def test_history_of_repositories_no_longer_configured_is_pruned(schema, tmp_path: Path):
