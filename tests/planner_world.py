@@ -66,6 +66,7 @@ def make_run(
     created: datetime = T0,
     attempt: int = 1,
     flaky: bool = False,
+    verified: bool = True,
 ) -> RunResult:
     staged = tuple(StagedPR(p.number, p.head_sha) for p in prs)
     digest = hashlib.sha1(repr((base, staged, attempt, created)).encode()).hexdigest()
@@ -79,6 +80,7 @@ def make_run(
         commit_sha=digest,
         created_at=created,
         attempt=attempt,
+        verified=verified,
     )
     return RunResult(run, outcome, outcome.value.lower(), flaky_only=flaky)
 

@@ -137,6 +137,7 @@ def test_a_run_started_by_the_last_sync_counts_and_left_out_prs_say_why():
         (StagedPR(1, prs[0].head_sha), StagedPR(2, prs[1].head_sha)),
         "c" * 40,
         state.now,
+        verified=True,
     )
     done = Done(triggered=(started,), dropped=("#3: conflicts with #1, #2",))
     decision = Decision(Action.TRIGGER_BATCH, "testing #1, #2, #3", prs=tuple(prs))

@@ -60,7 +60,9 @@ def test_base_branch_only_ever_holds_combinations_that_pass(world):
 
 
 @st.composite
-def pools(draw: st.DrawFn):
+def pools(draw: st.DrawFn, forged: st.SearchStrategy[bool] | None = None):
+    """A pool with random runs; `forged` draws, per run, whether it is an unverified claim
+    (a branch under the staging prefix that tide did not build)."""
     numbers = draw(st.lists(st.integers(1, 30), min_size=0, max_size=8, unique=True))
     prs = [make_pr(n) for n in numbers]
     eligible = [pr for pr in prs if draw(st.booleans())]
@@ -74,7 +76,9 @@ def pools(draw: st.DrawFn):
             continue
         run_base = draw(st.sampled_from(["a" * 40, "b" * 40]))
         outcome = draw(st.sampled_from(list(Outcome)))
-        runs.append(make_run(members, run_base, outcome, created=T0 + timedelta(minutes=i)))
+        verified = not draw(forged) if forged is not None else True
+        created = T0 + timedelta(minutes=i)
+        runs.append(make_run(members, run_base, outcome, created=created, verified=verified))
     up_to_date = frozenset(pr.number for pr in eligible if draw(st.booleans()))
     strategy = draw(st.sampled_from(list(FailureStrategy)))
     return PoolState(
@@ -131,3 +135,25 @@ def test_a_set_aside_head_is_never_merged_nor_tested(pool, data):
     landed = {StagedPR(pr.number, pr.head_sha) for pr in d.prs}
     tested = {StagedPR(pr.number, pr.head_sha) for t in d.triggers for pr in t.prs}
     assert not (landed | tested) & heads
+
+
+@settings(max_examples=300, deadline=None)
+@given(pools(forged=st.booleans()))
+def test_an_unverified_run_never_leads_to_a_merge_a_culprit_or_a_deletion(pool):
+    d = decide(pool)
+    forged = {r.run for r in pool.runs if not r.run.verified}
+    if d.action in (Action.MERGE, Action.MERGE_BATCH):
+        assert d.merge_run is None or d.merge_run.verified
+        if d.merge_run is None:
+            assert d.prs[0].number in pool.up_to_date
+    assert not {c.evidence.run for c in d.culprits} & forged
+    assert not set(d.obsolete) & forged
+
+
+@settings(max_examples=200, deadline=None)
+@given(pools(forged=st.just(True)))
+def test_a_pool_with_only_forged_runs_merges_nothing_it_did_not_test_itself(pool):
+    d = decide(pool)
+    if d.action in (Action.MERGE, Action.MERGE_BATCH):
+        assert d.merge_run is None and d.prs[0].number in pool.up_to_date
+    assert not d.culprits

@@ -20,6 +20,8 @@ DOCUMENT_VARIABLES = {
     "search_pull_requests": {"query": 'is:pr state:open label:"lgtm" repo:"org/repo"'},
     "search_pull_request_ids": {"query": 'is:pr state:open label:"lgtm" repo:"org/repo"'},
     "pull_request_details": {"ids": []},  # the test fills in the PR's node id
+    # The oid is filled in from the world: the head of the staging branch `populated` pushes.
+    "commit_ancestry": {"owner": "org", "name": "repo", "oid": ""},
 }
 # requests: search_pull_requests = search 1 + per PR labels, comments, commits (100 each)
 # + per commit rollup contexts (100 x 4); repository_state = refs 1 + per ref contexts 100.
@@ -32,6 +34,7 @@ DOCUMENT_COSTS = {
     # search 1, nothing nested; `nodes` is a list: labels, comments, commits 1 each + rollup 4
     "search_pull_request_ids": 1,
     "pull_request_details": 1,
+    "commit_ancestry": 1,
 }
 
 
@@ -54,10 +57,12 @@ async def test_every_daemon_document_runs_without_errors_and_reports_its_cost(
 ) -> None:
     populated(world)
     world.tick()
-
-    variables = DOCUMENT_VARIABLES[name]
+    variables = dict(DOCUMENT_VARIABLES[name])
     if name == "pull_request_details":
         variables = {"ids": [world.pr("org/repo", 1).node_id]}
+    if "oid" in variables:
+        variables["oid"] = world.repo("org/repo").git.branches["tide/batch-1"]
+
     reply = await http.graphql(document(name), variables)
 
     assert reply.status == 200

@@ -19,6 +19,7 @@ from tide.clock import Clock
 from tide.criteria import REFUSED_PREFIX, Verdict, status_context_of
 from tide.culprit import broken_comment, broken_status, failed_contexts, has_broken_comment
 from tide.decision import Action, Culprit, Decision, PoolState, Trigger
+from tide.evidence import claimed_id, mark_description
 from tide.github.client import GitHub
 from tide.github.errors import (
     BaseModified,
@@ -139,20 +140,30 @@ class Executor:
             if not merged:
                 log.info("staging_empty", pool=pool.key, prs=numbers, dropped=out.dropped)
                 return
+            run = StagingRun(
+                org,
+                repo,
+                branch,
+                target,
+                base,
+                tuple(merged),
+                head,
+                self.clock.now(),
+                attempt=trigger.attempt,
+                verified=True,
+            )
+            # Marked before the branch exists: an unmarked staging commit is never evidence.
+            await self.gh.rest.create_status(
+                org,
+                repo,
+                head,
+                context=pool.policy.status_context,
+                state="success",
+                description=mark_description(claimed_id(run)),
+            )
             await self._point(org, repo, target, head)
         finally:
             await self.gh.rest.delete_ref(org, repo, f"heads/{scratch}")
-        run = StagingRun(
-            org,
-            repo,
-            branch,
-            target,
-            base,
-            tuple(merged),
-            head,
-            self.clock.now(),
-            attempt=trigger.attempt,
-        )
         out.triggered.append(run)
         log.info(
             "staging_started",
@@ -190,6 +201,11 @@ class Executor:
         run = decision.merge_run
         expected = run.base_sha if run else pool.base_sha
         numbers = list(decision.numbers)
+        if run is not None and not run.verified:
+            # The planner never picks one; this keeps a bug there from landing a forgery.
+            out.errors.append(f"staging run {run.ref} is not verified evidence; not merging")
+            log.error("merge_refused_unverified", pool=pool.key, ref=run.ref, prs=numbers)
+            return
         if self.dry_run:
             log.info("dry_run", would="merge", pool=pool.key, prs=numbers, base=expected)
             return

@@ -44,6 +44,7 @@ class Context:
     target_url: str = ""
     is_check_run: bool = False
     created_at: datetime | None = None
+    creator: str = ""  # who set a status (login); check runs leave it empty
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +161,9 @@ class StagingRun:
     created_at: datetime
     contexts: tuple[Context, ...] = ()
     attempt: int = 1
+    # Checked against tide's mark and the commit graph (`tide.evidence`); a run decoded from a
+    # message alone is a claim, and nothing acts on it.
+    verified: bool = False
 
     @property
     def numbers(self) -> tuple[int, ...]:

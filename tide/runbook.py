@@ -57,6 +57,8 @@ def read_runs(pool: PoolState) -> RunBook:
     obsolete: list[StagingRun] = []
     for result in pool.runs:
         run = result.run
+        if not run.verified:
+            continue  # a claim, not evidence: never merged on, blamed on, or deleted
         age = (pool.now - run.created_at).total_seconds()
         if result.outcome == Outcome.FAILURE:
             explained = any(p in pool.broken for p in run.prs)
@@ -98,7 +100,11 @@ def remaining(pool: PoolState, book: RunBook) -> list[PullRequest]:
 def attempt_for(pool: PoolState, prs: Iterable[PullRequest]) -> int:
     """1 + how many runs already tested this exact set on this base."""
     staged = tuple(StagedPR(pr.number, pr.head_sha) for pr in prs)
-    same = [r for r in pool.runs if r.run.base_sha == pool.base_sha and r.run.prs == staged]
+    same = [
+        r
+        for r in pool.runs
+        if r.run.verified and r.run.base_sha == pool.base_sha and r.run.prs == staged
+    ]
     return 1 + max((r.run.attempt for r in same), default=0)
 
 

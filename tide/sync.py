@@ -32,14 +32,15 @@ from tide.github.search_query import (
     repo_query_string,
 )
 from tide.history import History, Record, targets
-from tide.model import Blocker, MergeMethod, PullRequest, StagedPR, pool_key
+from tide.model import Blocker, MergeMethod, PullRequest, StagedPR, StagingRun, pool_key
 from tide.planner import decide
 from tide.policy import BranchPolicy, ContextPolicy
 from tide.priority import in_priority_order
 from tide.report import PoolReport, SyncReport
 from tide.runbook import read_runs
 from tide.setaside import SetAsideBook
-from tide.staging import RunResult, decode_run, evaluate_run, expected_contexts
+from tide.staging import RunResult, evaluate_run, expected_contexts
+from tide.staging_reader import StagingReader
 
 log = structlog.get_logger()
 
@@ -81,6 +82,7 @@ class Syncer:
         self.unreachable: dict[tuple[str, str], str] = {}
         self._pool_errors: dict[str, str] = {}  # pool -> the error last logged for it
         self._probed_at: datetime | None = None
+        self._staging = StagingReader(self.clients)
         self.stopping = asyncio.Event()
 
     async def sync(self, config: Config, repos: frozenset[str] | None = None) -> SyncReport:
@@ -118,17 +120,25 @@ class Syncer:
                 self._staging_repos.add((org, repo))
             else:
                 self._staging_repos.discard((org, repo))
-            for ref in state.staging_refs:
-                run = decode_run(org, repo, ref.name, ref.commit_sha, ref.message, started)
-                if run is not None:
-                    groups.setdefault((org, repo, run.branch), [])
+        evidence = await self._staging.runs(config, states, started)
+        for (org, repo), runs in evidence.items():
+            for run in runs:
+                groups.setdefault((org, repo, run.branch), [])
         limit = asyncio.Semaphore(config.max_goroutines)
         protection: dict[str, tuple[str, ...]] = {}
 
         async def one(key: tuple[str, str, str], prs: list[PullRequest]) -> PoolReport:
             async with limit:
                 return await self._pool(
-                    config, key, prs, states, blockers, blocker_error, found.complete, protection
+                    config,
+                    key,
+                    prs,
+                    states,
+                    blockers,
+                    blocker_error,
+                    found.complete,
+                    protection,
+                    evidence.get(key[:2], ()),
                 )
 
         reports = await asyncio.gather(*(one(k, v) for k, v in sorted(groups.items())))
@@ -301,6 +311,7 @@ class Syncer:
         blocker_error: str,
         complete: bool,
         protection_cache: dict[str, tuple[str, ...]],
+        staged: Sequence[StagingRun] = (),
     ) -> PoolReport:
         org, repo, branch = key
         policy = config.branch_policy(org, repo, branch)
@@ -358,7 +369,7 @@ class Syncer:
                 for v in verdicts
                 if any(r.code == Code.BROKEN for r in v.blocking)
             ),
-            runs=self._runs(repo_state, branch, prs, cp, policy, now),
+            runs=self._runs(staged, branch, prs, cp, policy, now),
             blockers=pool_blockers,
             set_aside=frozenset(StagedPR(n, e.head_sha) for n, e in aside.items()),
         )
@@ -422,7 +433,7 @@ class Syncer:
 
     def _runs(
         self,
-        repo_state: RepositoryState,
+        staged: Sequence[StagingRun],
         branch: str,
         prs: Sequence[PullRequest],
         cp: ContextPolicy,
@@ -431,17 +442,8 @@ class Syncer:
     ) -> tuple[RunResult, ...]:
         by_number = {pr.number: pr for pr in prs}
         results = []
-        for ref in repo_state.staging_refs:
-            run = decode_run(
-                repo_state.org,
-                repo_state.repo,
-                ref.name,
-                ref.commit_sha,
-                ref.message,
-                ref.committed_at or now,
-                ref.contexts,
-            )
-            if run is None or run.branch != branch:
+        for run in staged:
+            if run.branch != branch:
                 continue
             members = [by_number[p.number] for p in run.prs if p.number in by_number]
             expected = expected_contexts(members, cp, policy.status_context)

@@ -114,8 +114,15 @@ class GitHub:
             refs += decode.staging_refs(staging_prefix, repository["refs"])
             info = repository["refs"]["pageInfo"]
             if not info["hasNextPage"]:
-                return decode.repository_state(org, repo, repository, refs)
+                viewer = str((data.get("viewer") or {}).get("login") or "")
+                return decode.repository_state(org, repo, repository, refs, viewer)
             cursor = info["endCursor"]
+
+    async def commit_ancestry(self, org: str, repo: str, sha: str) -> dict[str, tuple[str, ...]]:
+        """The parents of `sha` and of its first parents, a few generations deep (one call):
+        what `tide.evidence` needs to check a staging commit's graph."""
+        data = await self.graphql.run("commit_ancestry", {"owner": org, "name": repo, "oid": sha})
+        return decode.commit_ancestry((data.get("repository") or {}).get("object"))
 
     # -- helpers over both APIs ---------------------------------------------------------------
 

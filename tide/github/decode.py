@@ -93,6 +93,7 @@ def status_context(node: JSON) -> Context:
         description=node.get("description") or "",
         target_url=node.get("targetUrl") or node.get("target_url") or "",
         created_at=_time(node.get("createdAt") or node.get("created_at")),
+        creator=str((node.get("creator") or {}).get("login") or ""),
     )
 
 
@@ -206,7 +207,7 @@ def staging_refs(branch_prefix: str, refs: JSON) -> list[StagingRef]:
 
 
 def repository_state(
-    org: str, repo: str, repository: JSON, refs: Iterable[StagingRef]
+    org: str, repo: str, repository: JSON, refs: Iterable[StagingRef], viewer: str = ""
 ) -> RepositoryState:
     return RepositoryState(
         org=org,
@@ -214,7 +215,19 @@ def repository_state(
         settings=repository_settings(repository),
         viewer_permission=repository.get("viewerPermission"),
         staging_refs=tuple(refs),
+        viewer_login=viewer,
     )
+
+
+def commit_ancestry(node: JSON | None) -> dict[str, tuple[str, ...]]:
+    """`commit_ancestry`'s nested first-parent chain → each commit's parents, in order."""
+    found: dict[str, tuple[str, ...]] = {}
+    while node and node.get("oid"):
+        parents = tuple(str(p["oid"]) for p in _nodes(node.get("parents")) if p.get("oid"))
+        found[str(node["oid"])] = parents
+        firsts = _nodes(node.get("firstParent"))
+        node = firsts[0] if firsts else None
+    return found
 
 
 def rest_mergeable(value: object) -> Mergeable:

@@ -35,6 +35,7 @@ class RepositoryState:
     settings: RepoSettings
     viewer_permission: str | None
     staging_refs: tuple[StagingRef, ...]
+    viewer_login: str = ""  # who tide acts as: the creator of its marks on staging commits
 
 
 @dataclass(frozen=True, slots=True)
