@@ -27,6 +27,7 @@ from tide.config.layout import ConfigFiles
 from tide.github.client import GitHub
 from tide.github.clients import Clients
 from tide.history import History
+from tide.pace import Pacer
 from tide.report import SyncReport, merge_reports
 from tide.statuses import StatusPass, StatusUpdater
 from tide.sync import Syncer
@@ -115,7 +116,7 @@ class Daemon:
         self.lock = asyncio.Lock()
         self.last_report: SyncReport | None = None
         self.last_status: StatusPass | None = None
-        self.not_before: datetime | None = None
+        self.pacer = Pacer()
         self.started_at = self.clock.now()
         # Called with every finished sync report (metrics, the status API, the dashboard).
         self.listeners: list[Callable[[SyncReport], None]] = []
@@ -167,8 +168,18 @@ class Daemon:
     async def statuses_once(self) -> StatusPass:
         async with self.lock:
             started = self.clock.now()
-            result = await self.statuses.update(self.config, self.last_report)
+            self.clients.begin_status_pass()
+            try:
+                result = await self.statuses.update(self.config, self.last_report)
+            finally:
+                self.clients.end_status_pass()
             self.last_status = result
+        self.pacer.after_status_pass(
+            self.clients.budgets(),
+            self.clock.now(),
+            self.config.status_update_period,
+            self.config.sync_period,
+        )
         seconds = (self.clock.now() - started).total_seconds()
         for listener in self.status_listeners:
             try:
@@ -178,25 +189,13 @@ class Daemon:
         return result
 
     def _pace(self, report: SyncReport) -> None:
-        """Slow down before the GraphQL budget runs dry."""
-        period = self.config.sync_period
-        now = self.clock.now()
-        budgets = self.clients.budgets()
-        if not budgets:
-            return
-        # The installation that would run dry first sets the pace.
-        budget = max(budgets, key=lambda b: b.next_sync_delay(now, period))
-        delay = budget.next_sync_delay(now, period)
-        if delay > period * 1.01:
-            self.not_before = now + timedelta(seconds=delay)
-            log.warning(
-                "slowing_down",
-                next_sync_in=round(delay),
-                rate_remaining=budget.remaining,
-                resets_at=str(budget.reset_at),
-            )
-        else:
-            self.not_before = None
+        """Slow down before the GraphQL budget runs dry (the status pass slows first)."""
+        self.pacer.after_sync(self.clients.budgets(), self.clock.now(), self.config.sync_period)
+
+    @property
+    def not_before(self) -> datetime | None:
+        """No regular sync before this time (resting for the budget)."""
+        return self.pacer.sync_not_before
 
     # -- the service -------------------------------------------------------------------------
 
@@ -211,7 +210,7 @@ class Daemon:
             log.exception("sync_crashed")
 
     async def _status_job(self) -> None:
-        if self._stop.is_set():
+        if self._stop.is_set() or not self.pacer.status_due(self.clock.now()):
             return
         try:
             await self.statuses_once()
@@ -248,7 +247,8 @@ class Daemon:
             log.info("event_sync", repos=sorted(repos))
             try:
                 await self.sync_once(repos)
-                await self.statuses_once()
+                if self.pacer.status_due(self.clock.now()):
+                    await self.statuses_once()
             except Exception:
                 log.exception("sync_crashed", trigger="webhook")
             self._next_event_sync = self.clock.now() + timedelta(seconds=self._event_gap())

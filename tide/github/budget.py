@@ -1,7 +1,10 @@
-"""The GraphQL points budget: what GitHub says is left, and how fast the sync loop may spend it.
+"""The GraphQL points budget: what GitHub says is left, and how fast each loop may spend it.
 
 GitHub grants a number of points per hour; each response's `rateLimit` tells the cost and what
-remains. The sync loop asks `next_sync_delay` so it slows down before running dry.
+remains. Both loops share one budget per installation, on purpose, with merging first: the
+status pass (`next_status_delay`) may only spend what is left after the sync loop's projected
+need until the reset, so it slows down first; the sync loop (`next_sync_delay`) slows only
+when its own pace would not last until the reset.
 """
 
 from __future__ import annotations
@@ -24,6 +27,9 @@ class RateBudget:
     spent_this_sync: int = 0
     last_sync_cost: int | None = None
     reserve_fraction: float = DEFAULT_RESERVE_FRACTION
+    spent_total: int = 0
+    last_status_cost: int | None = None
+    _status_mark: int | None = None
 
     def observe(self, rate_limit: Mapping[str, object] | None) -> None:
         """Take in one response's `rateLimit { cost limit remaining resetAt }`."""
@@ -32,6 +38,7 @@ class RateBudget:
         cost = rate_limit.get("cost")
         if isinstance(cost, int):
             self.spent_this_sync += cost
+            self.spent_total += cost
         limit = rate_limit.get("limit")
         if isinstance(limit, int):
             self.limit = limit
@@ -53,6 +60,36 @@ class RateBudget:
         if self.spent_this_sync:
             self.last_sync_cost = self.spent_this_sync
         self.spent_this_sync = 0
+
+    def begin_status_pass(self) -> None:
+        self._status_mark = self.spent_total
+
+    def end_status_pass(self) -> None:
+        """What the status pass spent is its own estimate, not part of the sync's."""
+        if self._status_mark is None:
+            return
+        cost = self.spent_total - self._status_mark
+        self._status_mark = None
+        self.spent_this_sync = max(0, self.spent_this_sync - cost)
+        if cost:
+            self.last_status_cost = cost
+
+    def next_status_delay(self, now: datetime, period: float, sync_period: float) -> float:
+        """Seconds to wait before the next status pass: at least `period`, longer when what is
+        left after the reserve and the sync loop's need until the reset would not cover
+        status passes at that pace, and until the reset when it covers none."""
+        if self.remaining is None or self.reset_at is None:
+            return period
+        until_reset = (self.reset_at - now).total_seconds()
+        if until_reset <= 0:
+            return period
+        reserve = int((self.limit or 0) * self.reserve_fraction)
+        sync_need = self.cost_per_sync * until_reset / max(sync_period, 1.0)
+        usable = self.remaining - reserve - sync_need
+        cost = max(1, self.last_status_cost or 1)
+        if usable < cost:
+            return max(period, until_reset)
+        return max(period, until_reset / (usable // cost))
 
     @property
     def cost_per_sync(self) -> int:

@@ -78,6 +78,14 @@ class Clients:
         for budget in self.budgets():
             budget.start_sync()
 
+    def begin_status_pass(self) -> None:
+        for budget in self.budgets():
+            budget.begin_status_pass()
+
+    def end_status_pass(self) -> None:
+        for budget in self.budgets():
+            budget.end_status_pass()
+
     def spent_this_sync(self) -> int:
         return sum(b.spent_this_sync for b in self.budgets())
 
