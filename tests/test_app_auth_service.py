@@ -124,7 +124,7 @@ async def test_tide_run_once_authenticates_as_the_app(
     events = {line["event"]: line for line in map(json.loads, out.splitlines())}
     assert code == 0
     assert events["self_check"]["identity"] == f"tide-merge-queue[bot] (GitHub App {APP_ID})"
-    assert events["sync"]["prs"] == 1
+    assert events["sync"]["open_prs"] == 1
     assert [m.number for m in world.journal.merges] == [1]
     assert world.journal.merges[0].actor == "tide-merge-queue[bot]"
     assert not [t for t in world.apps.tokens if t in out]

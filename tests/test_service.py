@@ -183,7 +183,7 @@ async def test_logs_are_json_lines_without_the_token(schema):
     summary = next(e for e in events if e["event"] == "sync")
     assert {
         "pools",
-        "prs",
+        "open_prs",
         "eligible",
         "actions",
         "duration",

@@ -105,14 +105,14 @@ class Executor:
         rid = run_id(org, repo, branch, base, staged, trigger.attempt)
         prefix = pool.policy.queue.staging_prefix
         scratch, target = scratch_ref(prefix, rid), staging_ref(prefix, branch, rid)
-        numbers = [pr.number for pr in trigger.prs]
+        keys = [pr.key for pr in trigger.prs]
         if self.dry_run:
             log.info(
                 "dry_run",
                 would="start staging run",
                 pool=pool.key,
                 ref=target,
-                prs=numbers,
+                prs=keys,
                 base=base,
             )
             return
@@ -130,7 +130,7 @@ class Executor:
                 except MergeConflict:
                     with_ = ", ".join(f"#{p.number}" for p in merged) or f"base {base[:7]}"
                     out.dropped.append(f"#{pr.number}: conflicts with {with_}")
-                    log.info("staging_conflict", pool=pool.key, pr=pr.number, conflicts_with=with_)
+                    log.info("staging_conflict", pool=pool.key, pr=pr.key, conflicts_with=with_)
                     continue
                 if sha is None:
                     out.dropped.append(f"#{pr.number}: its head is already contained")
@@ -138,7 +138,7 @@ class Executor:
                 merged = candidate
                 head = sha
             if not merged:
-                log.info("staging_empty", pool=pool.key, prs=numbers, dropped=out.dropped)
+                log.info("staging_empty", pool=pool.key, prs=keys, dropped=out.dropped)
                 return
             run = StagingRun(
                 org,
@@ -169,7 +169,7 @@ class Executor:
             "staging_started",
             pool=pool.key,
             ref=target,
-            prs=[p.number for p in merged],
+            prs=[f"{org}/{repo}#{p.number}" for p in merged],
             base=base,
             commit=head,
             why=trigger.why,
@@ -200,14 +200,14 @@ class Executor:
     ) -> None:
         run = decision.merge_run
         expected = run.base_sha if run else pool.base_sha
-        numbers = list(decision.numbers)
+        keys = [pr.key for pr in decision.prs]
         if run is not None and not run.verified:
             # The planner never picks one; this keeps a bug there from landing a forgery.
             out.errors.append(f"staging run {run.ref} is not verified evidence; not merging")
-            log.error("merge_refused_unverified", pool=pool.key, ref=run.ref, prs=numbers)
+            log.error("merge_refused_unverified", pool=pool.key, ref=run.ref, prs=keys)
             return
         if self.dry_run:
-            log.info("dry_run", would="merge", pool=pool.key, prs=numbers, base=expected)
+            log.info("dry_run", would="merge", pool=pool.key, prs=keys, base=expected)
             return
         try:
             await self._land(pool, decision, verdicts, expected, out)
@@ -238,7 +238,7 @@ class Executor:
                 log.warning(
                     "merge_skipped_base_moved",
                     pool=pool.key,
-                    pr=pr.number,
+                    pr=pr.key,
                     expected=expected,
                     found=current,
                 )
@@ -249,15 +249,15 @@ class Executor:
             except _BatchStopped as stop:
                 out.merged.extend([pr] if stop.merged else [])
                 out.errors.append(stop.why)
-                rest = ", ".join(f"#{p.number}" for p in decision.prs[i + 1 :])
+                rest = [p.key for p in decision.prs[i + 1 :]]
                 log.warning(
-                    "batch_stopped", pool=pool.key, at=pr.number, not_merged=rest, why=stop.why
+                    "batch_stopped", pool=pool.key, at=pr.key, not_merged=rest, why=stop.why
                 )
                 return
             if sha is None:
                 if len(decision.prs) > 1 and i + 1 < len(decision.prs):
-                    rest = ", ".join(f"#{p.number}" for p in decision.prs[i + 1 :])
-                    log.info("batch_stopped", pool=pool.key, at=pr.number, not_merged=rest)
+                    rest = [p.key for p in decision.prs[i + 1 :]]
+                    log.info("batch_stopped", pool=pool.key, at=pr.key, not_merged=rest)
                 return
             out.merged.append(pr)
             expected = sha
@@ -326,7 +326,7 @@ class Executor:
                 log.info(
                     "merged",
                     pool=pool.key,
-                    pr=pr.number,
+                    pr=pr.key,
                     sha=pr.head_sha,
                     method=str(method),
                     merge_commit=sha,
@@ -335,7 +335,7 @@ class Executor:
             log.warning(
                 "merge_failed",
                 pool=pool.key,
-                pr=pr.number,
+                pr=pr.key,
                 error=out.errors[-1:] or out.operator_error,
             )
             return None
@@ -353,7 +353,7 @@ class Executor:
                 f"#{pr.number}: the merge call got no answer and the PR is not merged"
             )
             return None
-        log.info("merged", pool=pool.key, pr=pr.number, sha=pr.head_sha, confirmed_after="timeout")
+        log.info("merged", pool=pool.key, pr=pr.key, sha=pr.head_sha, confirmed_after="timeout")
         head = await self.gh.rest.get_ref(pool.org, pool.repo, f"heads/{pool.branch}")
         landed = state.merge_commit_sha
         if landed and head == landed:
@@ -385,7 +385,7 @@ class Executor:
             )
             return False
         out.merged.extend(prs)
-        log.info("fast_forwarded", pool=pool.key, to=run.commit_sha, prs=[p.number for p in prs])
+        log.info("fast_forwarded", pool=pool.key, to=run.commit_sha, prs=[p.key for p in prs])
         return True
 
     def _commit_text(self, policy: BranchPolicy, pr: PullRequest) -> tuple[str | None, str | None]:
@@ -443,7 +443,7 @@ class Executor:
         log.warning(
             "culprit",
             pool=pool.key,
-            pr=pr.number,
+            pr=pr.key,
             sha=pr.head_sha,
             failed=failed_contexts(culprit),
             run=result.run.ref,

@@ -7,7 +7,7 @@ from an earlier sync except caches of facts that cannot change (a compare of two
 from __future__ import annotations
 
 import asyncio
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -33,6 +33,7 @@ from tide.github.search_query import (
 )
 from tide.history import History, Record, targets
 from tide.model import Blocker, MergeMethod, PullRequest, StagedPR, StagingRun, pool_key
+from tide.narrator import Narrator
 from tide.planner import decide
 from tide.policy import BranchPolicy, ContextPolicy
 from tide.priority import in_priority_order
@@ -77,6 +78,7 @@ class Syncer:
         self._staging_repos: set[tuple[str, str]] = set()
         self._halted: dict[str, tuple[datetime, str]] = {}  # pool -> (until, operator error)
         self.set_aside = SetAsideBook()
+        self.narrator = Narrator()
         # Repositories that could not be read, with why: each sync reads them again and
         # shows them as errored pools until they answer; the others run meanwhile.
         self.unreachable: dict[tuple[str, str], str] = {}
@@ -162,7 +164,7 @@ class Syncer:
             rate_remaining=self.clients.remaining(),
             set_aside=self.set_aside.reasons(),
         )
-        _log_summary(report)
+        self.narrator.sync(report)
         return report
 
     def _prune_history(self, config: Config) -> None:
@@ -373,6 +375,7 @@ class Syncer:
             blockers=pool_blockers,
             set_aside=frozenset(StagedPR(n, e.head_sha) for n, e in aside.items()),
         )
+        self.narrator.runs_finished(state)
         if blocker_error:
             # Never merge on doubt: without the blocker list a frozen branch could move.
             decision = Decision(Action.WAIT, blocker_error)
@@ -406,6 +409,7 @@ class Syncer:
                 execution.operator_error,
             )
         self._record(state, decision, execution)
+        self.narrator.pool(state, decision, execution, now)
         return PoolReport(state, decision, verdicts, execution, execution.operator_error)
 
     async def _set_aside(
@@ -486,7 +490,7 @@ class Syncer:
         fields = {
             "pool": state.key,
             "action": decision.action.value,
-            "prs": list(decision.numbers),
+            "prs": [pr.key for pr in decision.prs],
             "base": state.base_sha,
             "reason": decision.reason,
         }
@@ -499,7 +503,7 @@ class Syncer:
             log.info(
                 "pool",
                 **fields,
-                merged=[p.number for p in execution.merged],
+                merged=[p.key for p in execution.merged],
                 dropped=execution.dropped,
                 err=execution.err,
             )
@@ -529,20 +533,3 @@ class Syncer:
 
 class _PoolError(Exception):
     pass
-
-
-def _log_summary(report: SyncReport) -> None:
-    actions = Counter(p.decision.action.value for p in report.pools)
-    eligible = sum(len(p.state.eligible) for p in report.pools)
-    log.info(
-        "sync",
-        pools=len(report.pools),
-        prs=len(report.prs),
-        eligible=eligible,
-        actions=dict(sorted(actions.items())),
-        merged=sum(len(p.execution.merged) for p in report.pools if p.execution),
-        duration=round(report.duration, 3),
-        graphql_cost=report.graphql_cost,
-        rate_remaining=report.rate_remaining,
-        errors=len(report.errors),
-    )

@@ -207,6 +207,14 @@ class HttpTransport:
                 continue
 
             self.counters.count(endpoint, str(response.status))
+            log.debug(
+                "github.request",
+                method=method,
+                endpoint=shown,
+                status=response.status,
+                attempt=attempt,
+                rate_remaining=response.headers.get("x-ratelimit-remaining"),
+            )
             if response.status == 401:
                 if not reminted and self._token_rejected(headers):
                     # A revoked installation token: mint a new one now rather than fail until
