@@ -108,19 +108,32 @@ async def running_queue(
     dry_run: bool = False,
     history_path: Path | None = None,
     sim: SimServer | None = None,
+    instance: str | None = None,
 ) -> AsyncIterator[Queue]:
     """The simulator for `world` (or `sim`), plus a daemon configured against it."""
     if sim is None:
         async with (
             SimServer(world) as started,
             running_daemon(
-                started, clock, tide=tide, queue=queue, dry_run=dry_run, history_path=history_path
+                started,
+                clock,
+                tide=tide,
+                queue=queue,
+                dry_run=dry_run,
+                history_path=history_path,
+                instance=instance,
             ) as q,
         ):
             yield q
     else:
         async with running_daemon(
-            sim, clock, tide=tide, queue=queue, dry_run=dry_run, history_path=history_path
+            sim,
+            clock,
+            tide=tide,
+            queue=queue,
+            dry_run=dry_run,
+            history_path=history_path,
+            instance=instance,
         ) as q:
             yield q
 
@@ -134,6 +147,7 @@ async def running_daemon(
     queue: str = "",
     dry_run: bool = False,
     history_path: Path | None = None,
+    instance: str | None = None,
 ) -> AsyncIterator[Queue]:
     config = parse_config(config_text(sim, tide, queue))
     endpoint = GitHubEndpoint(sim.graphql_url, sim.api_url)
@@ -145,5 +159,6 @@ async def running_daemon(
             clock=clock,
             dry_run=dry_run,
             history=History(path=history_path),
+            instance=instance,
         )
         yield Queue(sim, clock, daemon)

@@ -63,7 +63,16 @@ def test_manifest_is_valid_kubernetes(name: str, doc: Manifest, version: str):
 def test_only_the_servicemonitor_is_a_custom_resource():
     kinds = {doc["kind"] for _, doc in manifests()}
 
-    assert kinds == {"ConfigMap", "Deployment", "Secret", "Service", "ServiceMonitor"}
+    assert kinds == {
+        "ConfigMap",
+        "Deployment",
+        "Role",
+        "RoleBinding",
+        "Secret",
+        "Service",
+        "ServiceAccount",
+        "ServiceMonitor",
+    }
     with pytest.raises(kubernetes_validate.SchemaNotFoundError):
         kubernetes_validate.validate(one("ServiceMonitor"), VERSIONS[-1], strict=True)
 
@@ -105,11 +114,36 @@ def test_servicemonitor_is_kept_apart_from_what_kubectl_apply_takes():
     assert placed == ["monitoring/servicemonitor.yaml"]
 
 
-def test_one_replica_replaced_by_recreate():
+def test_one_replica_acts_the_next_one_waits_for_the_lease():
     spec = one("Deployment")["spec"]
+    config = parse_config(config_text())
 
     assert spec["replicas"] == 1
-    assert spec["strategy"] == {"type": "Recreate"}
+    # A rolling update briefly runs two pods: safe only because the Lease decides who acts.
+    assert spec["strategy"]["rollingUpdate"] == {"maxSurge": 1, "maxUnavailable": 0}
+    assert config.instance.lease is not None
+
+
+def test_the_pod_may_hold_exactly_the_configured_lease_and_nothing_else():
+    pod = one("Deployment")["spec"]["template"]["spec"]
+    lease = parse_config(config_text()).instance.lease
+    role, binding = one("Role"), one("RoleBinding")
+    assert lease is not None
+
+    assert pod["serviceAccountName"] == one("ServiceAccount")["metadata"]["name"]
+    assert pod["automountServiceAccountToken"] is True
+    assert binding["roleRef"]["name"] == role["metadata"]["name"]
+    assert binding["subjects"] == [{"kind": "ServiceAccount", "name": pod["serviceAccountName"]}]
+    granted = {
+        (verb, name)
+        for rule in role["rules"]
+        for verb in rule["verbs"]
+        for name in rule.get("resourceNames", ["*"])
+    }
+    assert all(r["apiGroups"] == ["coordination.k8s.io"] for r in role["rules"])
+    assert all(r["resources"] == ["leases"] for r in role["rules"])
+    # What tide.lease calls: read, create when missing, replace to renew or release.
+    assert granted == {("create", "*"), ("get", lease.name), ("update", lease.name)}
 
 
 def test_probes_ask_healthz_and_readyz_on_the_daemon_port():
@@ -137,7 +171,6 @@ def test_pod_runs_as_non_root_on_a_read_only_root_filesystem():
 
     assert pod["securityContext"]["runAsNonRoot"] is True
     assert pod["securityContext"]["runAsUser"] >= 1000
-    assert pod["automountServiceAccountToken"] is False
     assert security["readOnlyRootFilesystem"] is True
     assert security["allowPrivilegeEscalation"] is False
     assert security["capabilities"] == {"drop": ["ALL"]}

@@ -27,6 +27,8 @@ from tide.config.layout import ConfigFiles
 from tide.github.client import GitHub
 from tide.github.clients import Clients
 from tide.history import History
+from tide.instance import load_instance_id
+from tide.lease import KubernetesLease
 from tide.pace import Pacer
 from tide.report import SyncReport, merge_reports
 from tide.statuses import StatusPass, StatusUpdater
@@ -105,13 +107,21 @@ class Daemon:
         clock: Clock | None = None,
         dry_run: bool = False,
         history: History | None = None,
+        instance: str | None = None,
+        lease: KubernetesLease | None = None,
     ) -> None:
         self.holder = holder
         self.clients = gh if isinstance(gh, Clients) else Clients.of(gh)
         self.clock = clock or RealClock()
         self.history = history or History()
         self.dry_run = dry_run
-        self.syncer = Syncer(self.clients, self.clock, self.history, dry_run=dry_run)
+        self.instance = instance or load_instance_id(holder.config.instance.id, self.history.path)
+        # On Kubernetes the Lease alone decides; elsewhere each repository's staging commits.
+        self.lease = lease
+        self.syncer = Syncer(
+            self.clients, self.clock, self.history, dry_run=dry_run, instance=self.instance
+        )
+        self.syncer.watch.enabled = lease is None
         self.statuses = StatusUpdater(self.clients, self.clock, dry_run=dry_run)
         self.lock = asyncio.Lock()
         self.last_report: SyncReport | None = None
@@ -146,6 +156,17 @@ class Daemon:
 
     async def sync_once(self, repos: frozenset[str] | None = None) -> SyncReport:
         """A full sync, or one limited to `repos` (what a webhook delivery asks for)."""
+        if self.lease is not None and not await self.lease.hold():
+            # Another replica holds the Lease: touch nothing on GitHub, say why.
+            now = self.clock.now()
+            report = SyncReport(started_at=now, finished_at=now, standby={"*": self.lease.reason})
+            self.last_report = report
+            for listener in self.listeners:
+                try:
+                    listener(report)
+                except Exception:
+                    log.exception("listener_failed")
+            return report
         async with self.lock:
             if self.holder.refresh():
                 self.statuses.force_full_pass()
@@ -166,6 +187,8 @@ class Daemon:
         return report
 
     async def statuses_once(self) -> StatusPass:
+        if self.lease is not None and not await self.lease.hold():
+            return StatusPass()
         async with self.lock:
             started = self.clock.now()
             self.clients.begin_status_pass()
@@ -187,6 +210,12 @@ class Daemon:
             except Exception:
                 log.exception("listener_failed")
         return result
+
+    def standby(self) -> dict[str, str]:
+        """Where this instance stands by and why: `*` for everything (another replica holds
+        the Lease), or repository -> the other instance's staging activity."""
+        report = self.last_report
+        return dict(report.standby) if report is not None else {}
 
     def _pace(self, report: SyncReport) -> None:
         """Slow down before the GraphQL budget runs dry (the status pass slows first)."""
@@ -275,6 +304,17 @@ class Daemon:
                 return
             await self.clock.sleep(min(wait, 5.0))
 
+    async def _renew_loop(self) -> None:
+        """Keep the Lease between syncs (a sync period may be longer than the Lease)."""
+        if self.lease is None:
+            return
+        while not self._stop.is_set():
+            try:
+                await self.lease.hold()
+            except Exception:
+                log.exception("lease_renewal_crashed")
+            await self.clock.sleep(self.lease.renew_every)
+
     def request_stop(self) -> None:
         self._signals += 1
         if self._signals > 1:
@@ -311,11 +351,18 @@ class Daemon:
         self._scheduler = scheduler
         scheduler.start()
         events = asyncio.create_task(self._event_loop())
-        log.info("started", sync_period=sched.sync_period, status_period=sched.status_period)
+        renewals = asyncio.create_task(self._renew_loop())
+        log.info(
+            "started",
+            sync_period=sched.sync_period,
+            status_period=sched.status_period,
+            instance=self.instance,
+        )
         try:
             await self._stop.wait()
         finally:
             events.cancel()
+            renewals.cancel()
             scheduler.pause()
             # apscheduler cannot wait for a running coroutine job: wait on our own lock.
             with contextlib.suppress(TimeoutError):
@@ -323,6 +370,8 @@ class Daemon:
             scheduler.shutdown(wait=False)
             self._scheduler = None
             self.history.flush()
+            if self.lease is not None:
+                await self.lease.release()
             if install_signals:
                 for sig in (signal.SIGTERM, signal.SIGINT):
                     loop.remove_signal_handler(sig)

@@ -76,8 +76,11 @@ class _BatchStopped(Exception):
 class Executor:
     """Performs decisions through a `GitHub` client; with `dry_run` it only logs them."""
 
-    def __init__(self, gh: GitHub, clock: Clock, *, dry_run: bool = False) -> None:
+    def __init__(
+        self, gh: GitHub, clock: Clock, *, dry_run: bool = False, instance: str = ""
+    ) -> None:
         self.gh = gh
+        self.instance = instance
         self.clock = clock
         self.dry_run = dry_run
         # (PR, head sha) already told it broke the batch; the PR's own comments are the real
@@ -104,7 +107,7 @@ class Executor:
         staged = [StagedPR(pr.number, pr.head_sha) for pr in trigger.prs]
         rid = run_id(org, repo, branch, base, staged, trigger.attempt)
         prefix = pool.policy.queue.staging_prefix
-        scratch, target = scratch_ref(prefix, rid), staging_ref(prefix, branch, rid)
+        scratch, target = scratch_ref(prefix, rid, self.instance), staging_ref(prefix, branch, rid)
         keys = [pr.key for pr in trigger.prs]
         if self.dry_run:
             log.info(
@@ -122,7 +125,9 @@ class Executor:
         try:
             for pr in trigger.prs:
                 candidate = [*merged, StagedPR(pr.number, pr.head_sha)]
-                message = commit_message(org, repo, branch, base, candidate, trigger.attempt)
+                message = commit_message(
+                    org, repo, branch, base, candidate, trigger.attempt, self.instance
+                )
                 try:
                     sha = await self.gh.rest.merge_branches(
                         org, repo, scratch, pr.head_sha, message

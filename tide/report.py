@@ -41,6 +41,8 @@ class SyncReport:
     repos: dict[str, RepositoryState] = field(default_factory=dict)
     protection: dict[str, tuple[str, ...]] = field(default_factory=dict)
     errors: tuple[str, ...] = ()
+    # Repository (or "*" for all) -> why this instance stands by and writes nothing there.
+    standby: dict[str, str] = field(default_factory=dict)
     graphql_cost: int = 0
     rate_remaining: int | None = None
     set_aside: dict[str, str] = field(default_factory=dict)  # PR key -> GitHub's refusal
@@ -75,6 +77,10 @@ def merge_reports(old: SyncReport | None, new: SyncReport, repos: frozenset[str]
         set_aside={
             **{k: v for k, v in old.set_aside.items() if outside(*_repo_of(k))},
             **new.set_aside,
+        },
+        standby={
+            **{k: v for k, v in old.standby.items() if k != "*" and k not in repos},
+            **new.standby,
         },
     )
 

@@ -14,6 +14,7 @@ import structlog
 
 from tide.clock import Clock, RealClock
 from tide.config import Config
+from tide.config.instance_section import LeaseSettings
 from tide.config.layout import ConfigFiles, describe_source
 from tide.daemon import ConfigHolder, Daemon
 from tide.github.app_auth import GitHubApp, app_token_source
@@ -22,6 +23,8 @@ from tide.github.client import GitHub, GitHubEndpoint
 from tide.github.clients import Clients
 from tide.github.errors import AuthError, GitHubError
 from tide.history import History
+from tide.instance import load_instance_id
+from tide.lease import KubernetesLease, LeaseUnavailable, incluster_api
 from tide.logs import configure_logging, fatal, is_json
 from tide.selfcheck import self_check
 from tide.server.app import StatusServer
@@ -117,8 +120,23 @@ async def run_service(
             for problem in check.fatal:
                 fail(problem)
             return 1
+        # A dry run writes nothing, not even its identity: it makes no staging commits.
+        instance = load_instance_id(config.instance.id, None if dry_run else history.path)
+        lease = None
+        if config.instance.lease is not None:
+            try:
+                lease = await _lease(config.instance.lease, instance, clock, stack)
+            except LeaseUnavailable as exc:
+                return fail(str(exc))
+        log.info("instance", id=instance, coordination="lease" if lease else "staging commits")
         daemon = Daemon(
-            ConfigHolder(config, path), clients, clock=clock, dry_run=dry_run, history=history
+            ConfigHolder(config, path),
+            clients,
+            clock=clock,
+            dry_run=dry_run,
+            history=history,
+            instance=instance,
+            lease=lease,
         )
         daemon.syncer.mark_unreachable(check.unreachable)
         if once:
@@ -140,10 +158,27 @@ async def run_service(
             await server.stop()
 
 
+async def _lease(
+    settings: LeaseSettings, instance: str, clock: Clock, stack: AsyncExitStack
+) -> KubernetesLease:
+    api_client, api, namespace = await incluster_api(settings.namespace)
+    stack.push_async_callback(api_client.close)
+    return KubernetesLease(
+        api,
+        namespace=namespace,
+        name=settings.name,
+        identity=instance,
+        duration=settings.duration,
+        clock=clock,
+    )
+
+
 async def run_once(daemon: Daemon) -> int:
     report = await daemon.sync_once()
     statuses = await daemon.statuses_once()
     daemon.history.flush()
+    if daemon.lease is not None:
+        await daemon.lease.release()
     problems = [*report.errors, *(f"{p.key}: {p.error}" for p in report.pools if p.error)]
     problems += statuses.errors
     for problem in problems:

@@ -37,13 +37,21 @@ def staging_ref(prefix: str, branch: str, rid: str) -> str:
     return f"{prefix}{slug}-{rid}"
 
 
-def scratch_ref(prefix: str, rid: str) -> str:
-    """Where a run is assembled before its staging branch exists (CI does not watch it)."""
-    return f"{prefix.rstrip('/')}-build/{rid}"
+def scratch_ref(prefix: str, rid: str, instance: str = "") -> str:
+    """Where a run is assembled before its staging branch exists (CI does not watch it);
+    one directory per instance, so two instances never rebuild each other's scratch."""
+    base = f"{prefix.rstrip('/')}-build"
+    return f"{base}/{instance}/{rid}" if instance else f"{base}/{rid}"
 
 
 def commit_message(
-    org: str, repo: str, branch: str, base_sha: str, prs: Sequence[StagedPR], attempt: int
+    org: str,
+    repo: str,
+    branch: str,
+    base_sha: str,
+    prs: Sequence[StagedPR],
+    attempt: int,
+    instance: str = "",
 ) -> str:
     numbers = ", ".join(f"#{p.number}" for p in prs)
     lines = [
@@ -53,6 +61,7 @@ def commit_message(
         f"Tide-Base: {base_sha}",
         f"Tide-Attempt: {attempt}",
         *(f"Tide-PR: {p.number} {p.head_sha}" for p in prs),
+        *([f"Tide-Instance: {instance}"] if instance else []),
     ]
     return "\n".join(lines) + "\n"
 

@@ -32,6 +32,7 @@ from tide.github.search_query import (
     repo_query_string,
 )
 from tide.history import History, Record, targets
+from tide.instance import Standby, StandbyWatch
 from tide.model import Blocker, MergeMethod, PullRequest, StagedPR, StagingRun, pool_key
 from tide.narrator import Narrator
 from tide.planner import decide
@@ -64,12 +65,20 @@ class Syncer:
     """Runs syncs against GitHub; holds only caches and the history."""
 
     def __init__(
-        self, clients: Clients | GitHub, clock: Clock, history: History, *, dry_run: bool = False
+        self,
+        clients: Clients | GitHub,
+        clock: Clock,
+        history: History,
+        *,
+        dry_run: bool = False,
+        instance: str = "",
     ) -> None:
         self.clients = clients if isinstance(clients, Clients) else Clients.of(clients)
         self.clock = clock
         self.history = history
         self.dry_run = dry_run
+        self.instance = instance
+        self.watch = StandbyWatch(instance)
         self._executors: dict[str, Executor] = {}
         # (org, repo, base sha, head sha) -> whether the head contains the base; a new base
         # sha makes every old entry useless, so the oldest are simply forgotten.
@@ -114,6 +123,11 @@ class Syncer:
         wanted |= {r for r in self.unreachable if repos is None or f"{r[0]}/{r[1]}" in repos}
         states = await self._repositories(config, wanted)
         self._note_reachability(states, groups)
+        standby = self.watch.check(
+            [s for s in states.values() if isinstance(s, RepositoryState)],
+            started,
+            config.instance.standby_expiry,
+        )
         # Staging branches of pools that no longer have PRs still need cleaning up.
         for (org, repo), state in states.items():
             if not isinstance(state, RepositoryState):
@@ -141,6 +155,7 @@ class Syncer:
                     found.complete,
                     protection,
                     evidence.get(key[:2], ()),
+                    standby.get(f"{key[0]}/{key[1]}"),
                 )
 
         reports = await asyncio.gather(*(one(k, v) for k, v in sorted(groups.items())))
@@ -160,6 +175,7 @@ class Syncer:
             },
             protection=protection,
             errors=tuple(errors),
+            standby={repo: s.reason for repo, s in standby.items()},
             graphql_cost=self.clients.spent_this_sync(),
             rate_remaining=self.clients.remaining(),
             set_aside=self.set_aside.reasons(),
@@ -297,7 +313,7 @@ class Syncer:
         executor = self._executors.get(org)
         if executor is None:
             gh = await self.clients.for_org(org)
-            executor = Executor(gh, self.clock, dry_run=self.dry_run)
+            executor = Executor(gh, self.clock, dry_run=self.dry_run, instance=self.instance)
             self._executors[org] = executor
         return executor
 
@@ -314,6 +330,7 @@ class Syncer:
         complete: bool,
         protection_cache: dict[str, tuple[str, ...]],
         staged: Sequence[StagingRun] = (),
+        standby: Standby | None = None,
     ) -> PoolReport:
         org, repo, branch = key
         policy = config.branch_policy(org, repo, branch)
@@ -375,6 +392,9 @@ class Syncer:
             blockers=pool_blockers,
             set_aside=frozenset(StagedPR(n, e.head_sha) for n, e in aside.items()),
         )
+        if standby is not None:
+            # Another instance acts here: judge (for the status API), write nothing.
+            return PoolReport(state, Decision(Action.WAIT, standby.reason), verdicts)
         self.narrator.runs_finished(state)
         if blocker_error:
             # Never merge on doubt: without the blocker list a frozen branch could move.

@@ -9,6 +9,7 @@ from pydantic import Field, PrivateAttr
 
 from tide.bounded import Lru
 from tide.config.base import StrictModel
+from tide.config.instance_section import InstanceSettings
 from tide.config.prow_context import ProwContext
 from tide.config.queries import deduplicate, org_exceptions_and_repos
 from tide.config.sections import (
@@ -36,6 +37,7 @@ class Config(StrictModel):
     webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
     history: HistorySettings = Field(default_factory=HistorySettings)
     log: LogSettings = Field(default_factory=LogSettings)
+    instance: InstanceSettings = Field(default_factory=InstanceSettings)
 
     _queries: tuple[Query, ...] = PrivateAttr(default=())
     _prow: ProwContext = PrivateAttr(default_factory=ProwContext)

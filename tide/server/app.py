@@ -127,6 +127,7 @@ class StatusServer:
             now=self.now(),
             sync_period=d.config.sync_period,
             config_problems=d.holder.last_error,
+            instance=d.instance,
         )
 
     def knowledge(self, client: str = "") -> Knowledge:
@@ -253,8 +254,12 @@ async def _healthz(request: web.Request) -> web.Response:
 
 
 async def _readyz(request: web.Request) -> web.Response:
-    ready, reason = readiness(_server(request).daemon)
-    return _json({"ready": ready, "reason": reason}, 200 if ready else 503)
+    daemon = _server(request).daemon
+    ready, reason = readiness(daemon)
+    # A replica standing by is healthy (it takes over when the other stops): it says so.
+    body = {"ready": ready, "reason": reason, "instance": daemon.instance}
+    body["standby"] = daemon.standby()
+    return _json(body, 200 if ready else 503)
 
 
 async def _metrics(request: web.Request) -> web.Response:

@@ -190,6 +190,10 @@ def sync_line(view: Overview) -> Markup:
 
 def overview_page(view: Overview) -> Markup:
     body: list[Markup] = [el("h1", "Merge queue"), sync_line(view)]
+    if view.standby:
+        waits = [el("li", why) for _, why in sorted(view.standby.items())]
+        intro = el("p", f"Instance {view.instance} is standing by:")
+        body.append(el("div", intro, el("ul", waits)))
     if view.config_problems:
         problems = [el("li", p) for p in view.config_problems]
         body.append(

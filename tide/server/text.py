@@ -69,6 +69,11 @@ def status_text(view: Overview) -> str:
         lines.append(f"Last sync {age} ago ({sync.duration:.1f}s, {sync.prs} PRs found).")
         lines += [f"sync error: {e}" for e in sync.errors]
     lines += [f"config problem: {p}" for p in view.config_problems]
+    if view.instance:
+        lines.append(f"Instance {view.instance}.")
+    for where, why in sorted(view.standby.items()):
+        scope = "everywhere" if where == "*" else f"on {where}"
+        lines.append(f"Standing by {scope}: {why}")
     if sync is not None and not view.pools:
         lines.append("No open pull request matches a query.")
     for pool in view.pools:

@@ -4,7 +4,7 @@ the last `SyncReport` (pure; the server, the dashboard and `tide status` share i
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from tide.history import History, Record
@@ -70,6 +70,9 @@ class Overview:
     sync: SyncView | None
     config_problems: tuple[str, ...]
     pools: tuple[PoolView, ...]
+    instance: str = ""
+    # Repository (or "*" for all) -> why this instance stands by and writes nothing there.
+    standby: dict[str, str] = field(default_factory=dict)
 
 
 def done_of(pool: PoolReport) -> Done:
@@ -124,6 +127,7 @@ def overview(
     now: datetime,
     sync_period: float,
     config_problems: Sequence[str] = (),
+    instance: str = "",
 ) -> Overview:
     pools = report.pools if report is not None else ()
     return Overview(
@@ -132,6 +136,8 @@ def overview(
         sync=sync_view(report) if report is not None else None,
         config_problems=tuple(config_problems),
         pools=tuple(pool_view(p, now, history.records(p.key)) for p in pools),
+        instance=instance,
+        standby=dict(report.standby) if report is not None else {},
     )
 
 
