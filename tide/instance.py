@@ -111,13 +111,13 @@ def standby_for(
     made now, so a forged date cannot push the take-over further than one expiry away."""
     window = timedelta(seconds=expiry)
     recent: list[tuple[str, datetime, str]] = []
-    for ref in refs:
-        who = instance_of(ref.message)
+    for staging in refs:
+        who = instance_of(staging.message)
         if who is None:
             continue
-        at = min(ref.committed_at or now, now)
+        at = min(staging.committed_at or now, now)
         if now - at < window:
-            recent.append((who, at, ref.name))
+            recent.append((who, at, staging.name))
     others = [r for r in recent if r[0] != me]
     if not others:
         return None

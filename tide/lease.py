@@ -116,11 +116,12 @@ class KubernetesLease:
                 return
             try:
                 lease = await self.api.read_namespaced_lease(self.name, self.namespace)
-                if lease.spec is not None and lease.spec.holder_identity == self.identity:
+                spec: Any = lease.spec  # times go back as MicroTime strings, not datetimes
+                if spec is not None and spec.holder_identity == self.identity:
                     now = self.clock.now()
-                    lease.spec.holder_identity = None
-                    lease.spec.lease_duration_seconds = 1
-                    lease.spec.renew_time = lease.spec.acquire_time = _micro_time(now)
+                    spec.holder_identity = None
+                    spec.lease_duration_seconds = 1
+                    spec.renew_time = spec.acquire_time = _micro_time(now)
                     await self.api.replace_namespaced_lease(self.name, self.namespace, lease)
                 log.info("lease_released", lease=self.where, instance=self.identity)
             except (TimeoutError, ApiException, OSError) as exc:
