@@ -94,6 +94,8 @@ class FakeCI:
         cancel_superseded: bool = True,
         queue_delay: float = 0.0,
         target_url: str = "https://ci.example/{repo}/{sha}/{context}",
+        late: float = 0.0,
+        silent_rate: float = 0.0,
     ) -> None:
         self.jobs = tuple(j if isinstance(j, Job) else Job(j) for j in jobs)
         self.branches = tuple(branches)
@@ -104,6 +106,10 @@ class FakeCI:
         self.cancel_superseded = cancel_superseded
         self.queue_delay = queue_delay
         self.target_url = target_url
+        # Chaos: up to `late` extra seconds before a result, and a share of jobs that never
+        # report anything at all (a lost webhook, a stuck runner), both seeded per commit.
+        self.late = late
+        self.silent_rate = silent_rate
         self.runs: list[CIRun] = []
         self._by_sha: dict[str, list[CIRun]] = {}
 
@@ -125,8 +131,15 @@ class FakeCI:
         rate = self.flake_rate if job is None or job.flake_rate is None else job.flake_rate
         if rate <= 0:
             return False
-        digest = hashlib.sha256(f"{self.seed}:{repo}:{sha}:{context}:{attempt}".encode()).digest()
-        return int.from_bytes(digest[:8], "big") / 2**64 < rate
+        return self._draw("flake", repo, sha, context, attempt) < rate
+
+    def _draw(self, what: str, repo: str, sha: str, context: str, attempt: int) -> float:
+        """A seeded number in [0, 1) for this job on this commit."""
+        key = f"{self.seed}:{what}:{repo}:{sha}:{context}:{attempt}"
+        if what == "flake":  # the draw flakes have always used, kept for stable benchmarks
+            key = f"{self.seed}:{repo}:{sha}:{context}:{attempt}"
+        digest = hashlib.sha256(key.encode()).digest()
+        return int.from_bytes(digest[:8], "big") / 2**64
 
     # -- triggering -----------------------------------------------------------------------
 
@@ -155,7 +168,12 @@ class FakeCI:
             previous = [r for r in self._by_sha.get(sha, ()) if r.context == job.name]
             if not again and any(r.result != "cancelled" for r in previous):
                 continue
-            run = CIRun(repo.full_name, sha, job.name, ref, len(previous) + 1, world.now())
+            attempt = len(previous) + 1
+            if self.silent_rate and (
+                self._draw("silent", repo.full_name, sha, job.name, attempt) < self.silent_rate
+            ):
+                continue
+            run = CIRun(repo.full_name, sha, job.name, ref, attempt, world.now())
             self.runs.append(run)
             self._by_sha.setdefault(sha, []).append(run)
             started.append(run)
@@ -175,7 +193,10 @@ class FakeCI:
                     repo, sha, job.name, status="queued", conclusion=None, details_url=url
                 )
                 world.schedule(self.queue_delay, partial(self._begin, world, repo, run))
-            world.schedule(job.duration, partial(self._finish, world, repo, run, job))
+            duration = job.duration
+            if self.late:
+                duration += self.late * self._draw("late", repo.full_name, sha, job.name, attempt)
+            world.schedule(duration, partial(self._finish, world, repo, run, job))
         return started
 
     def runs_on(self, sha: str) -> list[CIRun]:

@@ -59,6 +59,8 @@ class Faults:
     error_rate: float = 0.0
     secondary_rate_limit_rate: float = 0.0
     drop_rate: float = 0.0
+    # Writes (REST, not GET) performed, then their connection dropped: the answer is lost.
+    lost_rate: float = 0.0
     latency_rate: float = 0.0
     latency: tuple[float, float] = (0.05, 0.3)
     retry_after: int = 1
@@ -130,7 +132,7 @@ class Faults:
     def clear(self) -> None:
         self.scripted.clear()
         self.error_rate = self.secondary_rate_limit_rate = self.drop_rate = 0.0
-        self.latency_rate = 0.0
+        self.latency_rate = self.lost_rate = 0.0
 
     def pick(self, method: str, path: str, operation: str | None = None) -> Fault | None:
         for entry in self.scripted:
@@ -139,6 +141,9 @@ class Faults:
                 if entry.times == 0:
                     self.scripted.remove(entry)
                 return entry.fault
+        write = method.upper() not in ("GET", "HEAD") and path != "/graphql"
+        if self.lost_rate and write and self._rng.random() < self.lost_rate:
+            return Fault(drop=True, after=True)
         return self._random()
 
     def _random(self) -> Fault | None:
