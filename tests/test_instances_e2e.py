@@ -103,6 +103,26 @@ async def test_second_instance_stands_by_and_says_so_everywhere(schema, capsys):
         assert len(b_merges) == len(numbers)  # one merge call per PR: nobody raced
 
 
+async def test_standby_instance_writes_no_status_even_when_it_would_differ(schema):
+    clock = VirtualClock()
+    world, numbers = behind_world(clock)
+    async with (
+        SimServer(world) as sim,
+        running_daemon(sim, clock, queue=EXPIRY, instance="tide-a") as a,
+        running_daemon(sim, clock, queue=EXPIRY, instance="tide-b") as b,
+    ):
+        await a.sync()
+        pr = world.pr("org/repo", numbers[0])
+        # Someone (or the other instance, a moment ago) left another `tide` status there.
+        world.set_status("org/repo", pr.head_sha, "tide", "pending", description="Not mergeable.")
+        before = writes(world)
+        await b.sync()
+        assert writes(world) == before
+        assert b.status(numbers[0]) == ("pending", "Not mergeable.")
+        await a.sync()
+        assert a.status(numbers[0]) == ("success", "In merge pool.")
+
+
 async def test_standby_takes_over_once_the_other_instance_is_quiet(schema):
     clock = VirtualClock()
     world, numbers = behind_world(clock)

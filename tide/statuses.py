@@ -64,6 +64,7 @@ class StatusUpdater:
         # PRs whose status write did not fit the pace (or failed): written on a later pass,
         # even if the incremental search does not find them again.
         self._deferred: dict[str, PullRequest] = {}
+        self._standing_by: set[str] = set()  # repositories another instance acts on
 
     def force_full_pass(self) -> None:
         """After a config change every status may change, updated or not."""
@@ -78,6 +79,11 @@ class StatusUpdater:
             searches = list(open_prs_queries(orgs, repos).items())
         else:
             searches = [("", open_prs_query(orgs, repos))]
+        # Another instance acts on these repositories: their statuses are its to write.
+        standby = set(report.standby) if report is not None else set()
+        if self._standing_by - standby:
+            self._last_full = None  # taking over: every PR there, not only the updated ones
+        self._standing_by = standby
         now = self.clock.now()
         full = self._last_full is None or now - self._last_full > FULL_PASS_EVERY
         found: dict[str, PullRequest] = {}
@@ -102,7 +108,8 @@ class StatusUpdater:
         for key, waiting in self._deferred.items():
             found.setdefault(key, waiting)  # the search's copy, when there is one, is fresher
         writes: list[_Write] = []
-        for pr in sorted(found.values(), key=lambda p: (p.org, p.repo, p.number)):
+        mine = [pr for pr in found.values() if f"{pr.org}/{pr.repo}" not in standby]
+        for pr in sorted(mine, key=lambda p: (p.org, p.repo, p.number)):
             try:
                 write = await self._one(config, report, pr)
                 if write is not None:
