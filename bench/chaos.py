@@ -1,7 +1,7 @@
 """The chaos benchmark: seeded randomized runs of the real daemon against the simulator on a
 virtual clock, each under one kind of trouble, judged from the simulator's record alone.
 
-    python bench/chaos.py                       # 1,100 runs: 100 per fault kind
+    python bench/chaos.py                       # 1,001 runs: 91 per fault kind
     python bench/chaos.py --quick               # a smoke run: 2 runs per kind
     python bench/chaos.py --runs 300 --seed 7   # 300 runs, seeds 7, 8, ...
     python bench/chaos.py --one forged-staging:12   # one run, and what was unsafe in it
@@ -29,7 +29,7 @@ if __package__ in (None, ""):  # run as a script: make `bench` importable
 from bench.chaos_oracle import judge
 from bench.chaos_world import KINDS, Kind, run_chaos
 
-DEFAULT_RUNS = 1100  # 100 per fault kind
+DEFAULT_RUNS = 1001  # 91 per fault kind
 QUICK_RUNS = 2 * len(KINDS)
 
 
@@ -136,7 +136,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help=f"{QUICK_RUNS} runs")
     parser.add_argument("--runs", type=int, help=f"runs in all (default {DEFAULT_RUNS})")
     parser.add_argument("--seed", type=int, default=1, help="the first run's seed")
-    parser.add_argument("--minutes", type=int, default=35, help="virtual minutes per run")
+    parser.add_argument("--minutes", type=int, default=30, help="virtual minutes per run")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="processes")
     parser.add_argument(
         "--kinds", default=",".join(k.value for k in KINDS), help="comma-separated fault kinds"

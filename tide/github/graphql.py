@@ -12,7 +12,14 @@ from gql import Client, GraphQLRequest
 from gql.client import AsyncClientSession
 from gql.transport.async_transport import AsyncTransport
 from gql.transport.exceptions import TransportQueryError
-from graphql import DocumentNode, ExecutionResult, GraphQLError, OperationType, parse
+from graphql import (
+    DocumentNode,
+    ExecutionResult,
+    GraphQLError,
+    OperationType,
+    parse,
+    print_ast,
+)
 from graphql.language import OperationDefinitionNode
 
 from tide.clock import Clock
@@ -22,6 +29,26 @@ from tide.github.errors import GitHubError, NotFound, RateLimited
 from tide.github.http import JSON, HttpTransport
 from tide.github.retry import RESET_SLACK, SECONDARY_LIMIT_DEFAULT_WAIT, reset_time
 from tide.github.schema import github_schema
+
+_PRINTED: dict[int, tuple[DocumentNode, str]] = {}
+
+
+def _payload(request: GraphQLRequest) -> dict[str, Any]:
+    """gql's `request.payload`, with each document printed once, not on every request (the
+    documents are parsed once per process, so the printed text never changes)."""
+    doc = request.document
+    hit = _PRINTED.get(id(doc))
+    if hit is None or hit[0] is not doc:
+        hit = (doc, print_ast(doc))
+        _PRINTED[id(doc)] = hit
+    payload: dict[str, Any] = {"query": hit[1]}
+    if request.operation_name:
+        payload["operationName"] = request.operation_name
+    if request.variable_values:
+        payload["variables"] = request.variable_values
+    if request.extensions:
+        payload["extensions"] = request.extensions
+    return payload
 
 
 class GitHubGraphQLTransport(AsyncTransport):
@@ -52,7 +79,7 @@ class GitHubGraphQLTransport(AsyncTransport):
         attempts = self._http.policy.attempts
         for attempt in range(1, attempts + 1):
             response = await self._http.request(
-                "POST", self._url, endpoint=endpoint, body=request.payload, idempotent=read_only
+                "POST", self._url, endpoint=endpoint, body=_payload(request), idempotent=read_only
             )
             doc = response.json()
             if response.status != 200 or not isinstance(doc, dict):
