@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 
 import aiohttp
+import pytest
 import structlog
 from e2e import make_world, running_daemon
 from kubernetes_asyncio import client
@@ -142,3 +143,15 @@ async def test_daemon_without_the_lease_writes_nothing_and_says_why(schema):
         clock.advance(timedelta(seconds=31).total_seconds())
         await b.sync()  # tide-a stopped renewing: tide-b acts
         assert [m.number for m in world.journal.merges] == [pr.number]
+
+
+async def test_outside_a_pod_the_lease_is_refused_with_a_clear_reason(monkeypatch, tmp_path):
+    from tide.lease import LeaseUnavailable, incluster_api, pod_namespace
+
+    monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
+    monkeypatch.delenv("KUBERNETES_SERVICE_PORT", raising=False)
+
+    with pytest.raises(LeaseUnavailable, match="instance.lease: not inside a Kubernetes pod"):
+        await incluster_api("tide")
+    with pytest.raises(LeaseUnavailable, match="set the namespace"):
+        pod_namespace(tmp_path / "namespace")
