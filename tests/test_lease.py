@@ -151,7 +151,7 @@ async def test_outside_a_pod_the_lease_is_refused_with_a_clear_reason(monkeypatc
     monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
     monkeypatch.delenv("KUBERNETES_SERVICE_PORT", raising=False)
 
-    with pytest.raises(LeaseUnavailable, match="instance.lease: not inside a Kubernetes pod"):
+    with pytest.raises(LeaseUnavailable, match=r"instance\.lease: not inside a Kubernetes pod"):
         await incluster_api("tide")
     with pytest.raises(LeaseUnavailable, match="set the namespace"):
         pod_namespace(tmp_path / "namespace")
