@@ -210,3 +210,11 @@ def test_app_key_comes_from_the_secret_mount():
     assert key_file.parent == PurePosixPath(mount_of("github"))
     assert volumes["github"]["secret"]["secretName"] == one("Secret")["metadata"]["name"]
     assert key_file.name in one("Secret")["stringData"]
+
+
+def test_the_image_ships_the_lease_client_the_config_asks_for():
+    # The image installs exactly deploy/requirements.lock: the `kubernetes` extra must be in it.
+    lock = (ROOT / "deploy" / "requirements.lock").read_text()
+
+    assert "--extra=kubernetes" in lock.splitlines()[4]
+    assert "\nkubernetes-asyncio==" in lock
