@@ -136,7 +136,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help=f"{QUICK_RUNS} runs")
     parser.add_argument("--runs", type=int, help=f"runs in all (default {DEFAULT_RUNS})")
     parser.add_argument("--seed", type=int, default=1, help="the first run's seed")
-    parser.add_argument("--minutes", type=int, default=30, help="virtual minutes per run")
+    parser.add_argument("--minutes", type=int, default=25, help="virtual minutes per run")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="processes")
     parser.add_argument(
         "--kinds", default=",".join(k.value for k in KINDS), help="comma-separated fault kinds"

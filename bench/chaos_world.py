@@ -77,9 +77,9 @@ class Plan:
     trips: list[tuple[int, str]] = field(default_factory=list)  # (request count, action)
 
 
-def plan(kind: Kind, seed: int, *, minutes: int = 30) -> Plan:
+def plan(kind: Kind, seed: int, *, minutes: int = 25) -> Plan:
     rng = random.Random(f"{kind}:{seed}")
-    count = rng.randint(3, 5)
+    count = rng.randint(2, 4)
     prs = [rng.choice(("good", "good", "bad", "pair")) for _ in range(count)]
     prs.append(rng.choice(INELIGIBLE_KINDS))
     p = Plan(
@@ -368,7 +368,7 @@ def _next_minute(
     return wake
 
 
-async def run_chaos(kind: Kind, seed: int, *, minutes: int = 30) -> Outcome:
+async def run_chaos(kind: Kind, seed: int, *, minutes: int = 25) -> Outcome:
     p = plan(kind, seed, minutes=minutes)
     clock = VirtualClock()
     world, numbers = build_world(p, clock)
