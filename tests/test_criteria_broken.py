@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import pytest
-from builders import ALL_METHODS, at, branch_policy, comment, context, pull_request
+from builders import ALL_METHODS, PASSING_CI, at, branch_policy, comment, context, pull_request
 
 from tide.criteria import BROKEN_PREFIX, Code, broken_reason, evaluate, retest_requested
 from tide.model import Comment, Mergeable, PullRequest, State
@@ -99,7 +99,8 @@ def test_new_head_has_no_broken_record() -> None:
 
 
 def test_ordinary_not_mergeable_status_is_not_a_broken_record() -> None:
-    pr = pull_request(contexts=[context("tide", State.PENDING, "Not mergeable. Needs lgtm label.")])
+    pending = context("tide", State.PENDING, "Not mergeable. Needs lgtm label.")
+    pr = pull_request(contexts=[pending, PASSING_CI])
 
     assert broken_reason(pr, POLICY) is None
     assert evaluate(pr, POLICY, ALL_METHODS).eligible

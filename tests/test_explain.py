@@ -63,6 +63,16 @@ def test_met_criteria_say_what_was_checked():
     assert details["checks"] == "passed: ci/test"  # tide's own status is no check
 
 
+def test_a_pr_nothing_has_reported_on_names_the_no_ci_option():
+    pr = pull_request(1, labels=["lgtm", "approved"], contexts=[context("tide")])
+    verdict = evaluate(pr, POLICY, ALL_METHODS)
+
+    answer = explain(verdict, POLICY, now=at(0))
+
+    assert not verdict.eligible
+    assert "queue.no_ci" in unmet(answer)["checks"]
+
+
 def test_a_pending_context_is_awaited_with_how_long_it_has_run():
     started = at(0)
     pr = pull_request(

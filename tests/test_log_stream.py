@@ -33,6 +33,8 @@ def config_file(tmp_path: Path, graphql: str, api: str, fmt: str = "console") ->
           format: {fmt}
         history:
           path: {tmp_path}/history.json
+        queue:
+          no_ci: true  # the world has no CI at all
         """
     path.write_text(textwrap.dedent(text))
     return path

@@ -13,6 +13,7 @@ from e2e import make_world, running_queue
 from tide.clock import VirtualClock
 from tide.logs import configure_logging
 from tide.server.app import StatusServer
+from tide.sim import FakeCI, Job
 
 TWO_REPOS = """
 tide:
@@ -51,7 +52,9 @@ async def test_an_unreachable_repository_is_an_errored_pool_beside_a_healthy_one
             assert resp.status == 200
 
         # It comes back (created, with a ready PR): the next probe picks it up.
-        world.create_repo("org/gone", files={"README.md": "x\n"})
+        world.create_repo(
+            "org/gone", files={"README.md": "x\n"}, ci=FakeCI([Job("ci/test", duration=60)])
+        )
         back = world.open_pr("org/gone", files={"b.txt": "1\n"}, labels=["lgtm"])
         await q.run(6)
         assert back.state == "MERGED"

@@ -10,11 +10,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from planner_world import T0, make_policy, make_pr, make_run, world_of
 
+from tide.criteria import evaluate
 from tide.decision import Action, PoolState
-from tide.model import StagedPR
+from tide.model import Context, RepoSettings, StagedPR, State
 from tide.planner import decide
-from tide.policy import FailureStrategy
-from tide.staging import Outcome
+from tide.policy import ContextPolicy, FailureStrategy
+from tide.staging import Outcome, evaluate_run, expected_contexts
 
 
 @st.composite
@@ -157,3 +158,47 @@ def test_a_pool_with_only_forged_runs_merges_nothing_it_did_not_test_itself(pool
     if d.action in (Action.MERGE, Action.MERGE_BATCH):
         assert d.merge_run is None and d.prs[0].number in pool.up_to_date
     assert not d.culprits
+
+
+SILENT_HEADS = st.sampled_from(
+    [
+        (),  # nothing at all yet
+        (Context("tide", State.SUCCESS, "In merge pool."),),  # only tide's own status
+        (Context("codecov", State.SUCCESS),),  # only an optional context
+    ]
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.data())
+def test_a_pool_whose_commits_are_silent_never_merges(data):
+    """Heads and staging commits on which no context (but tide's own or optional ones) has
+    reported never count as passed, whatever else is true, unless the config says no CI."""
+    cp = ContextPolicy(optional=("codecov",))
+    strategy = data.draw(st.sampled_from(list(FailureStrategy)))
+    policy = replace(make_policy(strategy=strategy), context_policy=cp)
+    numbers = data.draw(st.lists(st.integers(1, 20), min_size=1, max_size=6, unique=True))
+    prs = [replace(make_pr(n), head_contexts=data.draw(SILENT_HEADS)) for n in numbers]
+    now = T0 + timedelta(minutes=data.draw(st.integers(0, 20)))
+    verdicts = [evaluate(pr, policy, RepoSettings()) for pr in prs]
+    assert not any(v.eligible for v in verdicts)
+    # Even were they eligible (a stale read), silent staging runs never pass.
+    runs = []
+    for i in range(data.draw(st.integers(0, 3))):
+        members = data.draw(st.lists(st.sampled_from(prs), min_size=1, max_size=3, unique=True))
+        run = make_run(members, "a" * 40, Outcome.PENDING, created=T0 + timedelta(minutes=i)).run
+        run = replace(run, contexts=data.draw(SILENT_HEADS))
+        expected = expected_contexts(members, cp, policy.status_context)
+        runs.append(evaluate_run(run, expected, cp, policy.queue, now, policy.status_context))
+    assert all(r.outcome != Outcome.SUCCESS for r in runs)
+    pool = PoolState(
+        org="org",
+        repo="repo",
+        branch="main",
+        base_sha="a" * 40,
+        policy=policy,
+        now=now,
+        eligible=tuple(prs),
+        runs=tuple(runs),
+    )
+    assert decide(pool).action not in (Action.MERGE, Action.MERGE_BATCH)

@@ -24,6 +24,8 @@ from tide.logs import configure_logging
 from tide.service import run_service
 from tide.sim import SimServer
 
+NO_CI = "queue:\n  no_ci: true\n"  # the repositories of these worlds have no CI at all
+
 
 def service_config(graphql: str, api: str, extra: str = "", fmt: str = "json") -> str:
     return textwrap.dedent(
@@ -85,9 +87,9 @@ async def test_run_once_does_one_full_sync_and_exits_0(capsys, monkeypatch, tmp_
     world = sim.world
     world.create_repo("org/repo", files={"README.md": "x\n"})
     pr = world.open_pr("org/repo", files={"a.txt": "1\n"}, labels=["lgtm"])
-    config = parse_config(service_config(sim.graphql_url, sim.api_url))
+    config = parse_config(service_config(sim.graphql_url, sim.api_url, NO_CI))
     assert await run_service(config, None, once=True) == 0
-    assert pr.state == "MERGED"  # no CI configured: up to date and nothing to test
+    assert pr.state == "MERGED"  # no CI, and the config says so: up to date, nothing to test
     statuses = world.repo("org/repo").statuses[pr.head_sha]
     assert [s.description for s in statuses if s.context == "tide"] == ["In merge pool."]
 
@@ -110,7 +112,9 @@ async def test_sigterm_finishes_the_merge_in_flight_then_exits_0(tmp_path, sim):
     sim.faults.script("/repos/org/repo/pulls/*/merge", delay=2.0, method="PUT")
     path = tmp_path / "config.yaml"
     path.write_text(
-        service_config(sim.graphql_url, sim.api_url, f"history:\n  path: {tmp_path}/h.json\n")
+        service_config(
+            sim.graphql_url, sim.api_url, f"history:\n  path: {tmp_path}/h.json\n{NO_CI}"
+        )
     )
     env = {**os.environ, "TIDE_TEST_TOKEN": "sim-token"}
     proc = await asyncio.create_subprocess_exec(

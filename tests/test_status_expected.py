@@ -17,6 +17,7 @@ from dataclasses import replace
 import pytest
 from builders import (
     ALL_METHODS,
+    PASSING_CI,
     blocker,
     branch_policy,
     check_run,
@@ -76,7 +77,7 @@ def tide_pr(
     *,
     author: str = "batman",
     milestone: str | None = "v1.0",
-    contexts: Iterable[Context] = (),
+    contexts: Iterable[Context] = (PASSING_CI,),
     branch: str = "main",
     mergeable: Mergeable = Mergeable.MERGEABLE,
     review_decision: str | None = None,
@@ -195,7 +196,7 @@ TIDE_CASES = [
         id="157-query-for-the-right-branch",
     ),
     pytest.param(
-        tide_pr(contexts=[context("tide", E)]),
+        tide_pr(contexts=[context("tide", E), PASSING_CI]),
         tide_policy(),
         IN_POOL,
         id="158-own-context-ignored",

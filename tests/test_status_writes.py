@@ -8,7 +8,7 @@ the status value, so it is not ported here.
 from __future__ import annotations
 
 import pytest
-from builders import ALL_METHODS, branch_policy, context, pull_request, query
+from builders import ALL_METHODS, PASSING_CI, branch_policy, context, pull_request, query
 
 from tide.criteria import evaluate, status_context_of
 from tide.model import Context, PullRequest, State
@@ -28,7 +28,8 @@ def writes(pr: PullRequest, policy: BranchPolicy) -> bool:
 
 
 def tide_context(state: State, description: str) -> list[Context]:
-    return [context("tide", state, description)]
+    """tide's own status beside the PR's (passing) CI."""
+    return [context("tide", state, description), PASSING_CI]
 
 
 @pytest.mark.parametrize(

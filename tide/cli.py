@@ -68,7 +68,24 @@ def cmd_check_config(args: argparse.Namespace) -> int:
         print(f"  presubmits: required contexts for {config.presubmit_repos} repositories")
     if config.prow_sections_not_used:
         print(f"  not used by tide: {', '.join(config.prow_sections_not_used)}")
+    print(f"  {_ci_policy(config)}")
     return 0
+
+
+def _ci_policy(config: Config) -> str:
+    """Silence is never success: say which repositories, if any, merge with no CI at all."""
+    no_ci = config.queue.no_ci
+    scopes = (
+        (["*"] if no_ci else [])
+        if isinstance(no_ci, bool)
+        else sorted(k for k, v in no_ci.items() if v)
+    )
+    if scopes:
+        return f"queue.no_ci: PRs merge with no CI context reported in: {', '.join(scopes)}"
+    return (
+        "CI: a PR merges only once a CI context has reported on it and every one finished "
+        "(for repositories without CI, set queue.no_ci)"
+    )
 
 
 def cmd_run(args: argparse.Namespace) -> int:

@@ -17,6 +17,7 @@ from tide.model import State as CtxState
 from tide.policy import BlocksPolicy, BranchPolicy, ContextPolicy, Query
 
 MAX_LIST_CHARS = 50
+NO_CI_TEXT = "No CI has reported on this commit yet (no CI in this repo? set queue.no_ci)."
 BROKEN_PREFIX = "Not mergeable. Broke "
 REFUSED_LEAD = "GitHub refused the merge: "
 REFUSED_PREFIX = "Not mergeable. " + REFUSED_LEAD  # the status that records a set-aside PR
@@ -29,6 +30,7 @@ class Code(StrEnum):
     LABELS_MISSING = "labels-missing"
     LABELS_FORBIDDEN = "labels-forbidden"
     CONTEXTS = "contexts"
+    NO_CI = "no-ci-reported"
     REVIEW = "review"
     GITHUB_BLOCKED = "github-blocked"
     NO_QUERY = "no-query"
@@ -122,6 +124,16 @@ def unsuccessful_contexts(
     return failing
 
 
+def silent(contexts: Iterable[Context], cp: ContextPolicy, status_context: str) -> bool:
+    """Nothing that counts has reported: no context but tide's own and optional ones.
+
+    Silence is never success: CI often reports nothing for a while after a push, so a commit
+    passes only once at least one context has reported and every known one finished. A
+    repository without CI says so with `queue.no_ci`.
+    """
+    return not any(c.name != status_context and not cp.is_optional(c.name) for c in contexts)
+
+
 def truncate_list(items: Sequence[str]) -> list[str]:
     """Keep the first item, then more while the list fits Tide's 50-character budget."""
     kept = [items[0]]
@@ -150,6 +162,7 @@ def requirement_diff(
     blocks_policy: BlocksPolicy,
     status_context: str = "tide",
     index: int = 0,
+    no_ci: bool = False,
 ) -> QueryDiff:
     """Tide's `requirementDiff`: a weight (0 = fulfilled) and the reasons, most severe first."""
     weight = 0
@@ -187,6 +200,9 @@ def requirement_diff(
             weight += failing_weight
             text = _listed(failing, "Job {} has not succeeded.", "Jobs {} have not succeeded.")
             reasons.append(Reason(Code.CONTEXTS, text, items=tuple(sorted(set(failing)))))
+        elif not no_ci and silent(pr.head_contexts, cp, status_context):
+            weight += 1
+            reasons.append(Reason(Code.NO_CI, NO_CI_TEXT))
     if query.review_approved_required and pr.review_decision != "APPROVED":
         weight += 50
         reasons.append(
@@ -332,7 +348,9 @@ def evaluate(
     if blocker:
         blocking.append(blocker)
     diffs = tuple(
-        requirement_diff(pr, q, cp, policy.blocks_policy, policy.status_context, i)
+        requirement_diff(
+            pr, q, cp, policy.blocks_policy, policy.status_context, i, policy.queue.no_ci
+        )
         for i, q in enumerate(policy.queries)
     )
     closest = min(diffs, key=lambda d: d.weight) if diffs else None

@@ -137,7 +137,7 @@ def criteria(verdict: Verdict, policy: BranchPolicy) -> tuple[Criterion, ...]:
             (Code.LABELS_FORBIDDEN,),
             f"has none of {', '.join(query.missing_labels)}",
         )
-    add("checks", (Code.CONTEXTS, Code.HEAD_UNKNOWN), _checks_met(verdict, policy))
+    add("checks", (Code.CONTEXTS, Code.NO_CI, Code.HEAD_UNKNOWN), _checks_met(verdict, policy))
     if query is not None and query.review_approved_required:
         add("review", (Code.REVIEW,), "approved")
     if policy.blocks_policy == BlocksPolicy.BLOCK or Code.GITHUB_BLOCKED in by_code:
@@ -180,6 +180,8 @@ def _checks_met(verdict: Verdict, policy: BranchPolicy) -> str:
         }
     )
     if not passed:
+        if policy.queue.no_ci:
+            return "none reported, and queue.no_ci says this repository has no CI"
         return "no required context is missing or failing"
     return "passed: " + ", ".join(passed)
 

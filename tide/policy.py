@@ -128,6 +128,9 @@ class QueueOptions:
     # Whose retest comments count besides the PR's author: people with write access.
     retest_associations: tuple[str, ...] = ("OWNER", "MEMBER", "COLLABORATOR")
     fast_forward: bool = False
+    # The repository really has no CI: a PR may merge with no context reported at all.
+    # Off, silence is never success: at least one context must report and all must finish.
+    no_ci: bool = False
     merge_pause: float = 5.0
     refused_backoff: float = 3600.0  # a PR GitHub refused to merge is retried after this
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from tide.criteria import unsuccessful_contexts
+from tide.criteria import silent, unsuccessful_contexts
 from tide.model import Context, PullRequest, StagedPR, StagingRun, State
 from tide.policy import ContextPolicy, QueueOptions
 
@@ -161,6 +161,22 @@ def evaluate_run(
         return RunResult(run, Outcome.FAILURE, f"{names} failed", failed=failed, flaky_only=flaky)
     missing = tuple(sorted(c.name for c in bad if c.state == State.EXPECTED))
     pending = tuple(sorted({c.name for c in bad if c.state == State.PENDING}))
+    if not options.no_ci and silent(run.contexts, cp, status_context):
+        if age > options.context_start_timeout:
+            minutes = round(options.context_start_timeout / 60)
+            return RunResult(
+                run,
+                Outcome.FAILURE,
+                f"no CI reported on the staging commit within {minutes}m (none configured? "
+                "set queue.no_ci)",
+                failed=tuple(Context(n, State.EXPECTED) for n in missing),
+            )
+        return RunResult(
+            run,
+            Outcome.PENDING,
+            "waiting for CI to report on the staging commit",
+            waiting=missing,
+        )
     if missing and age > options.context_start_timeout:
         names = ", ".join(missing)
         minutes = round(options.context_start_timeout / 60)

@@ -487,8 +487,10 @@ class Syncer:
         found: set[int] = set()
         calls = 0
         for pr in in_priority_order(state.eligible, state.policy.priority):
-            if not expected_contexts([pr], cp, state.policy.status_context):
-                found.add(pr.number)  # nothing to test: no CI is configured for this PR
+            if state.policy.queue.no_ci and not expected_contexts(
+                [pr], cp, state.policy.status_context
+            ):
+                found.add(pr.number)  # nothing to test: the config says there is no CI
                 break
             if methods.get(pr.number) == MergeMethod.REBASE:
                 continue  # a rebase rewrites the head, so its checks did not test what lands

@@ -141,6 +141,7 @@ class QueueSettings(StrictModel):
         default_factory=lambda: list(_QUEUE_DEFAULTS.retest_associations)
     )
     fast_forward: dict[str, bool] = Field(default_factory=dict)
+    no_ci: bool | dict[str, bool] = _QUEUE_DEFAULTS.no_ci
     merge_pause: Duration = _QUEUE_DEFAULTS.merge_pause
     refused_backoff: Duration = _QUEUE_DEFAULTS.refused_backoff
 
@@ -162,6 +163,20 @@ class QueueSettings(StrictModel):
             known = ", ".join(_ASSOCIATIONS)
             raise ValueError(f'"{unknown[0]}" is not a GitHub author association; use {known}')
         return upper
+
+    @field_validator("no_ci")
+    @classmethod
+    def _no_ci_keys(cls, value: bool | dict[str, bool]) -> bool | dict[str, bool]:
+        if isinstance(value, dict):
+            issues = scope_key_issues(value)
+            if issues:
+                reject(issues)
+        return value
+
+    def no_ci_for(self, org: str, repo: str) -> bool:
+        if isinstance(self.no_ci, bool):
+            return self.no_ci
+        return scoped_value(self.no_ci, org, repo, _QUEUE_DEFAULTS.no_ci)
 
     @field_validator("fast_forward")
     @classmethod
@@ -186,6 +201,7 @@ class QueueSettings(StrictModel):
             retest_comment=self.retest_comment,
             retest_associations=tuple(self.retest_associations),
             fast_forward=scoped_value(self.fast_forward, org, repo, _QUEUE_DEFAULTS.fast_forward),
+            no_ci=self.no_ci_for(org, repo),
             merge_pause=self.merge_pause,
             refused_backoff=self.refused_backoff,
         )
