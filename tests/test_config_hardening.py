@@ -191,6 +191,7 @@ class _DaemonView:
 
     def __init__(self, holder: ConfigHolder) -> None:
         self.holder = holder
+        self.last_report = None
 
 
 @pytest.mark.parametrize("text", ["a: &a [*a]\n", "a: &a {b: *a}\n"], ids=["list", "mapping"])

@@ -31,8 +31,12 @@ def manifests() -> list[tuple[str, Manifest]]:
     return found
 
 
-def one(kind: str) -> Manifest:
-    [doc] = [doc for _, doc in manifests() if doc["kind"] == kind]
+def one(kind: str, name: str | None = None) -> Manifest:
+    [doc] = [
+        doc
+        for _, doc in manifests()
+        if doc["kind"] == kind and (name is None or doc["metadata"]["name"] == name)
+    ]
     return doc
 
 
@@ -66,6 +70,7 @@ def test_only_the_servicemonitor_is_a_custom_resource():
     assert kinds == {
         "ConfigMap",
         "Deployment",
+        "PersistentVolumeClaim",
         "Role",
         "RoleBinding",
         "Secret",
@@ -78,7 +83,10 @@ def test_only_the_servicemonitor_is_a_custom_resource():
 
 
 def test_the_validator_does_reject_a_broken_manifest():
-    broken = {**one("Service"), "spec": {**one("Service")["spec"], "ports": [{"port": "http"}]}}
+    broken = {
+        **one("Service", "tide"),
+        "spec": {**one("Service", "tide")["spec"], "ports": [{"port": "http"}]},
+    }
 
     with pytest.raises(kubernetes_validate.ValidationError):
         kubernetes_validate.validate(broken, VERSIONS[-1], strict=True)
@@ -96,7 +104,7 @@ def test_servicemonitor_metadata_is_valid_object_metadata():
 
 
 def test_servicemonitor_scrapes_metrics_through_the_service():
-    monitor, service = one("ServiceMonitor"), one("Service")
+    monitor, service = one("ServiceMonitor"), one("Service", "tide")
     [endpoint] = monitor["spec"]["endpoints"]
 
     assert monitor["apiVersion"] == "monitoring.coreos.com/v1"
@@ -148,7 +156,7 @@ def test_the_pod_may_hold_exactly_the_configured_lease_and_nothing_else():
 
 def test_probes_ask_healthz_and_readyz_on_the_daemon_port():
     tide = container()
-    [port] = tide["ports"]
+    [port] = [p for p in tide["ports"] if p["name"] == "http"]
 
     assert tide["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": port["name"]}
     assert tide["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": port["name"]}
@@ -156,7 +164,7 @@ def test_probes_ask_healthz_and_readyz_on_the_daemon_port():
 
 
 def test_service_reaches_the_pods_port():
-    service, tide = one("Service"), container()
+    service, tide = one("Service", "tide"), container()
     pod_labels = one("Deployment")["spec"]["template"]["metadata"]["labels"]
     [port] = service["spec"]["ports"]
 
@@ -199,7 +207,18 @@ def test_history_is_written_to_the_writable_var_volume():
     volumes = {v["name"]: v for v in one("Deployment")["spec"]["template"]["spec"]["volumes"]}
 
     assert PurePosixPath(config.history.path).parent == PurePosixPath(mount_of("var"))
-    assert "emptyDir" in volumes["var"]
+    claim = volumes["var"]["persistentVolumeClaim"]["claimName"]
+    assert one("PersistentVolumeClaim", claim)["spec"]["accessModes"] == ["ReadWriteOnce"]
+
+
+def test_webhooks_have_a_service_of_their_own_apart_from_the_dashboard():
+    config = parse_config(config_text())
+    ports = {p["name"]: p["containerPort"] for p in container()["ports"]}
+    [hook] = one("Service", "tide-webhook")["spec"]["ports"]
+    [http] = one("Service", "tide")["spec"]["ports"]
+
+    assert config.webhooks.port == ports["webhook"] != config.server.port
+    assert hook["targetPort"] == "webhook" and http["targetPort"] == "http"
 
 
 def test_app_key_comes_from_the_secret_mount():

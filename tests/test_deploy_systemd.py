@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path, PurePosixPath
 
 import pytest
+import yaml
 from aiohttp import web
 
 from tide.config import load_config
@@ -128,10 +129,35 @@ def test_unit_restarts_on_failure_and_stops_gracefully():
 
 def test_unit_waits_for_readyz_before_it_counts_as_started():
     ready = single("ExecStartPost").split()
+    config_path = single("ExecStart").split("--config ", 1)[1]
 
-    assert ready[0] == f"{INSTALL_PREFIX}tide-ready"
-    assert ready[1] == "http://127.0.0.1:8888/readyz"
-    assert float(ready[2]) < float(single("TimeoutStartSec"))
+    assert ready[:2] == [f"{INSTALL_PREFIX}python", f"{INSTALL_PREFIX}tide-ready"]
+    assert ready[2:4] == ["--config", config_path]  # the port comes from the daemon's config
+    assert float(ready[4]) < float(single("TimeoutStartSec"))
+
+
+def test_the_daemon_stops_within_the_grace_systemd_and_kubernetes_give_it():
+    from tide.daemon import SHUTDOWN_GRACE
+
+    stop = float(single("TimeoutStopSec").removesuffix("s"))
+    pod = yaml.safe_load((SYSTEMD.parent / "kubernetes" / "deployment.yaml").read_text())
+    grace = pod["spec"]["template"]["spec"]["terminationGracePeriodSeconds"]
+    assert SHUTDOWN_GRACE < stop <= 90
+    assert SHUTDOWN_GRACE < grace <= 90
+
+
+async def test_tide_ready_reads_the_port_from_the_config(tmp_path: Path):
+    config = tmp_path / "config.yaml"
+    config.write_text("server:\n  address: 0.0.0.0\n  port: 9\n")
+    code, _, err = await run(
+        sys.executable, str(SYSTEMD / "tide-ready"), "--config", str(config), "0"
+    )
+    assert code == 1
+    assert err.startswith("tide-ready: http://127.0.0.1:9/readyz is not ready: ")
+    code, _, err = await run(
+        sys.executable, str(SYSTEMD / "tide-ready"), "--config", str(tmp_path / "none.yaml")
+    )
+    assert code == 2 and err.startswith(f"tide-ready: cannot read {tmp_path}/none.yaml")
 
 
 def test_config_and_app_key_come_from_files_the_example_config_names():

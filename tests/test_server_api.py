@@ -184,7 +184,7 @@ async def test_api_answers_404_for_a_pr_that_does_not_exist(schema):
     assert answer["presence"] == "unknown"
 
 
-async def test_healthz_is_always_ok_and_readyz_follows_the_last_sync(schema):
+async def test_readyz_means_can_serve_and_healthz_fails_when_the_sync_loop_is_wedged(schema):
     clock = VirtualClock()
     world, _ = queue_world(clock)
     async with served(world, clock) as (q, _server, http):
@@ -193,16 +193,27 @@ async def test_healthz_is_always_ok_and_readyz_follows_the_last_sync(schema):
         before, not_yet = await get(http, "/readyz")
         await q.sync()
         after, ready = await get(http, "/readyz")
-        clock.advance(3 * 60 + 1)  # three sync periods of 1m without a sync
-        stale, late = await get(http, "/readyz")
+        clock.advance(9 * 60)  # slow syncs are not a reason to leave the Service
+        still, _ = await get(http, "/readyz")
+        async with http.get("/healthz") as resp:
+            alive = resp.status
+        clock.advance(2 * 60)  # ten periods of 1m (and the 10 minute floor) without a sync
+        async with http.get("/healthz") as resp:
+            wedged, why = resp.status, await resp.text()
+        await q.sync()
+        async with http.get("/healthz") as resp:
+            recovered = resp.status
 
     assert (before, not_yet["ready"]) == (503, False)
     assert (after, ready["ready"]) == (200, True)
-    assert (stale, late["ready"]) == (503, False)
-    assert "more than 3 periods" in late["reason"]
+    assert (still, alive) == (200, 200)
+    assert wedged == 503 and "the sync loop is stuck: no sync finished for 11m" in why
+    assert recovered == 200
 
 
-async def test_readyz_fails_while_the_config_file_is_invalid(schema, tmp_path: Path):
+async def test_a_rejected_config_edit_is_a_metric_and_a_reason_not_unreadiness(
+    schema, tmp_path: Path
+):
     clock = VirtualClock()
     world, _ = queue_world(clock)
     config = tmp_path / "config.yaml"
@@ -212,10 +223,15 @@ async def test_readyz_fails_while_the_config_file_is_invalid(schema, tmp_path: P
         await q.sync()  # the bad edit is refused; the old config stays in force
 
         status, body = await get(http, "/readyz")
+        async with http.get("/metrics") as resp:
+            metrics = await resp.text()
+        _, pools = await get(http, "/api/v1/pools")
 
-    assert status == 503
-    assert "config file is invalid" in body["reason"]
+    assert status == 200 and body["ready"] is True
+    assert "config file is invalid (running on the last good one)" in body["reason"]
     assert "sync_perod" in body["reason"]
+    assert "tide_config_valid 0.0" in metrics
+    assert any("sync_perod" in p for p in pools["config_problems"])
 
 
 async def test_a_repo_no_query_covers_is_answered_without_asking_github(schema):

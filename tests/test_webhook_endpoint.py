@@ -179,3 +179,31 @@ async def test_losing_every_webhook_loses_nothing_polling_still_merges(schema, m
         finally:
             await stop(gh, running)
     assert world.hooks.delivered == []
+
+
+async def test_webhooks_on_their_own_port_keep_the_dashboard_private(schema, monkeypatch):
+    """`webhooks.port`: GitHub reaches only the webhook endpoint; the dashboard's port no
+    longer takes deliveries, and the webhook port serves nothing else."""
+    monkeypatch.setenv("TIDE_HOOK_SECRET", SECRET)
+    async with SimServer(real_world()) as sim:
+        text = config_text(sim, TIDE.format(period="1h")).replace(
+            "  debounce: 0.2s\n", "  debounce: 0.2s\n  port: 0\n"
+        )
+        config = parse_config(text)
+        async with GitHub(GitHubEndpoint(sim.graphql_url, sim.api_url), StaticToken(TOKEN)) as gh:
+            daemon = Daemon(ConfigHolder(config), gh)
+            async with StatusServer(daemon, port=0) as server:
+                assert server.webhook_url and server.webhook_url != f"{server.url}/webhook"
+                body = example_body()
+                signature = sign(SECRET.encode(), body)
+                assert (await post(server.webhook_url, body, signature))[0] == 202
+                async with aiohttp.ClientSession() as session:
+                    async with session.post(f"{server.url}/webhook", data=body) as resp:
+                        assert resp.status == 404
+                    hook_root = server.webhook_url.removesuffix("/webhook")
+                    async with session.get(f"{hook_root}/ui") as resp:
+                        assert resp.status == 404
+                    async with session.get(f"{hook_root}/api/v1/pools") as resp:
+                        assert resp.status == 404
+                    async with session.get(f"{server.url}/ui") as resp:
+                        assert resp.status == 200

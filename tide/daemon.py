@@ -128,6 +128,8 @@ class Daemon:
         self.last_status: StatusPass | None = None
         self.pacer = Pacer()
         self.started_at = self.clock.now()
+        # When the last sync ended, well or not: liveness fails when this stops moving.
+        self.last_sync_end: datetime | None = None
         # Called with every finished sync report (metrics, the status API, the dashboard).
         self.listeners: list[Callable[[SyncReport], None]] = []
         # Called with every finished status pass and how long it took, in seconds.
@@ -173,6 +175,7 @@ class Daemon:
                 self.syncer.clear_halts()
                 self._reschedule()
             report = await self.syncer.sync(self.config, repos)
+            self.last_sync_end = self.clock.now()
             if repos is None:
                 self.last_report = report
             else:
@@ -237,6 +240,8 @@ class Daemon:
             await self.sync_once()
         except Exception:  # one bad sync must not end the service
             log.exception("sync_crashed")
+        finally:
+            self.last_sync_end = self.clock.now()
 
     async def _status_job(self) -> None:
         if self._stop.is_set() or not self.pacer.status_due(self.clock.now()):

@@ -150,7 +150,7 @@ async def run_service(
             where = f"{config.server.address}:{config.server.port}"
             return fail(
                 f"cannot serve HTTP on {where} ({exc.strerror or exc}); "
-                "set server.port, or run with --no-server"
+                "set server.port (and webhooks.port), or run with --no-server"
             )
         try:
             return await daemon.run()

@@ -236,6 +236,10 @@ class WebhookSettings(StrictModel):
 
     enabled: bool = False
     path: str = "/webhook"
+    # Serve the endpoint on its own address and port, apart from the dashboard and API, so
+    # that only this port needs to be reachable from GitHub (None: on `server.port`).
+    address: str | None = None
+    port: int | None = Field(default=None, ge=0, le=65535)
     secret_env: str | None = None
     secret_file: str | None = None
     debounce: Duration = 2.0

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import importlib.resources
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from types import TracebackType
 
 import structlog
@@ -24,12 +24,12 @@ from tide.github.errors import GitHubError
 from tide.report import SyncReport
 from tide.server.access import Access, exposed_without_protection
 from tide.server.answers import Knowledge, PRLookup, explain_pr
+from tide.server.health import liveness, readiness
 from tide.server.html import Markup, path
 from tide.server.metrics import CONTENT_TYPE, Metrics
 from tide.server.pages import error_page, history_page, overview_page
 from tide.server.pr_page import pr_page
 from tide.server.prow import prow_pools
-from tide.server.queue import format_duration
 from tide.server.throttle import LookupThrottled
 from tide.server.views import Overview, overview
 from tide.server.webhook import WebhookEndpoint
@@ -37,7 +37,6 @@ from tide.statuses import StatusPass
 
 log = structlog.get_logger()
 
-READY_SYNC_PERIODS = 3
 OVERVIEW = TypeAdapter(Overview)
 EXPLANATION = TypeAdapter(Explanation)
 SERVER: web.AppKey[StatusServer] = web.AppKey("server")
@@ -55,25 +54,6 @@ SECURITY_HEADERS = {
 }
 
 
-def readiness(daemon: Daemon) -> tuple[bool, str]:
-    """Ready when the config is valid and a sync finished within three sync periods
-    (or within one period of a pause the daemon took to spare the rate limit)."""
-    if daemon.holder.last_error:
-        return False, "the config file is invalid: " + "; ".join(daemon.holder.last_error)
-    report = daemon.last_report
-    if report is None:
-        return False, "no sync has finished yet"
-    period = timedelta(seconds=daemon.config.sync_period)
-    now = daemon.clock.now()
-    deadline = report.finished_at + READY_SYNC_PERIODS * period
-    if daemon.not_before is not None:
-        deadline = max(deadline, daemon.not_before + period)
-    age = format_duration((now - report.finished_at).total_seconds())
-    if now > deadline:
-        return False, f"the last sync finished {age} ago, more than {READY_SYNC_PERIODS} periods"
-    return True, f"the last sync finished {age} ago"
-
-
 class StatusServer:
     """Serves one daemon; metrics follow its syncs and status passes from `attach()` on."""
 
@@ -87,6 +67,8 @@ class StatusServer:
         self.access = Access()
         self.url = ""
         self._runner: web.AppRunner | None = None
+        self._webhook_runner: web.AppRunner | None = None
+        self.webhook_url = ""
         self._attached = False
 
     # -- following the daemon ----------------------------------------------------------------
@@ -110,6 +92,7 @@ class StatusServer:
 
     def on_sync(self, report: SyncReport) -> None:
         self.metrics.observe_sync(report, len(self.daemon.config.queries))
+        self.metrics.config_valid.set(0 if self.daemon.holder.last_error else 1)
 
     def on_status_pass(self, result: StatusPass, seconds: float) -> None:
         self.metrics.observe_status_pass(seconds)
@@ -165,9 +148,41 @@ class StatusServer:
         app.router.add_get("/ui/pr", _ui_find_pr)
         app.router.add_get("/ui/pr/{org}/{repo}/{number:\\d+}", _ui_pr)
         app.router.add_get("/ui/static/tide.css", _css)
-        # Registered always; answers 404 unless `webhooks.enabled` (it can change on reload).
-        app.router.add_post(self.daemon.config.webhooks.path, self.webhooks.handle)
+        # Registered always; answers 404 unless `webhooks.enabled` (it can change on reload),
+        # or when deliveries have a port of their own (`webhooks.port`).
+        app.router.add_post(self.daemon.config.webhooks.path, self._shared_webhook)
         return app
+
+    async def _shared_webhook(self, request: web.Request) -> web.StreamResponse:
+        if self._webhook_runner is not None:
+            return web.Response(status=404, text="webhooks are served on their own port\n")
+        return await self.webhooks.handle(request)
+
+    def webhook_app(self) -> web.Application:
+        """Only the webhook endpoint (and a liveness answer): what GitHub must reach."""
+        app = web.Application(middlewares=[_headers])
+        app[SERVER] = self
+        app.router.add_post(self.daemon.config.webhooks.path, self.webhooks.handle)
+        app.router.add_get("/healthz", _healthz)
+        return app
+
+    async def _start_webhook_port(self) -> None:
+        settings = self.daemon.config.webhooks
+        if settings.port is None:
+            return
+        host = settings.address or self.host
+        runner = web.AppRunner(self.webhook_app(), access_log=None, handle_signals=False)
+        await runner.setup()
+        try:
+            await web.TCPSite(runner, host, settings.port).start()
+        except OSError:
+            await runner.cleanup()
+            raise
+        self._webhook_runner = runner
+        bound, port = runner.addresses[0][:2]
+        shown = f"[{bound}]" if ":" in str(bound) else bound
+        self.webhook_url = f"http://{shown}:{port}{settings.path}"
+        log.info("webhook_server_started", url=self.webhook_url)
 
     async def start(self) -> None:
         """Listen on host:port (port 0: any free one, see `url`); OSError when it cannot."""
@@ -179,6 +194,11 @@ class StatusServer:
             await runner.cleanup()
             raise
         self._runner = runner
+        try:
+            await self._start_webhook_port()
+        except OSError:
+            await self.stop()
+            raise
         self.attach()
         host, port = runner.addresses[0][:2]
         shown = f"[{host}]" if ":" in str(host) else host
@@ -193,6 +213,9 @@ class StatusServer:
 
     async def stop(self) -> None:
         self.detach()
+        if self._webhook_runner is not None:
+            await self._webhook_runner.cleanup()
+            self._webhook_runner = None
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -250,6 +273,9 @@ async def _prow_history(request: web.Request) -> web.Response:
 
 
 async def _healthz(request: web.Request) -> web.Response:
+    alive, reason = liveness(_server(request).daemon)
+    if not alive:
+        return web.Response(text=f"stuck: {reason}\n", status=503)
     return web.Response(text="ok\n")
 
 

@@ -208,6 +208,13 @@ class Metrics:
             buckets=WAIT_BUCKETS,
             registry=r,
         )
+        self.config_valid = Gauge(
+            "tide_config_valid",
+            "1 when the config file in force is the one on disk; 0 when an edit was rejected "
+            "(tide keeps running on the last good config).",
+            registry=r,
+        )
+        self.config_valid.set(1)
         self.eligible = EligibleSince()
         self._pools: set[tuple[str, str, str]] = set()
         self._finished: set[tuple[str, str, int, str]] = set()
