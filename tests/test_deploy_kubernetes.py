@@ -237,3 +237,12 @@ def test_the_image_ships_the_lease_client_the_config_asks_for():
 
     assert "--extra=kubernetes" in lock.splitlines()[4]
     assert "\nkubernetes-asyncio==" in lock
+
+
+def test_a_rolling_update_can_mount_the_history_volume_beside_the_old_pod():
+    spec = one("Deployment")["spec"]["template"]["spec"]
+    [term] = spec["affinity"]["podAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"]
+    pod_labels = one("Deployment")["spec"]["template"]["metadata"]["labels"]
+
+    assert term["podAffinityTerm"]["topologyKey"] == "kubernetes.io/hostname"
+    assert term["podAffinityTerm"]["labelSelector"]["matchLabels"].items() <= pod_labels.items()

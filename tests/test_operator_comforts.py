@@ -42,3 +42,21 @@ log:
 def test_the_demo_says_how_it_ends():
     assert "stops by itself" in stop_note(False)
     assert "until Ctrl-C" in stop_note(True) and "by itself" not in stop_note(True)
+
+
+def test_an_instance_that_recorded_nothing_never_writes_the_history_file(tmp_path):
+    """A replica standing by shares the history volume: it must not overwrite the file
+    with its stale copy, and re-reads it when it takes over."""
+    from datetime import UTC, datetime
+
+    from tide.history import History, Record
+
+    path = tmp_path / "history.json"
+    acting, standing_by = History(path=path), History(path=path)
+    standing_by.load()
+    acting.record("o/r:main", Record(datetime(2026, 1, 1, tzinfo=UTC), "MERGE", "sha1"))
+    acting.flush()
+    standing_by.flush()  # nothing recorded: the acting instance's file stays
+    assert json.loads(path.read_text())["o/r:main"][0]["baseSHA"] == "sha1"
+    standing_by.reload()
+    assert [r.base_sha for r in standing_by.records("o/r:main")] == ["sha1"]

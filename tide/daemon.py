@@ -130,6 +130,7 @@ class Daemon:
         self.started_at = self.clock.now()
         # When the last sync ended, well or not: liveness fails when this stops moving.
         self.last_sync_end: datetime | None = None
+        self._standing_by = False
         # Called with every finished sync report (metrics, the status API, the dashboard).
         self.listeners: list[Callable[[SyncReport], None]] = []
         # Called with every finished status pass and how long it took, in seconds.
@@ -160,6 +161,7 @@ class Daemon:
         """A full sync, or one limited to `repos` (what a webhook delivery asks for)."""
         if self.lease is not None and not await self.lease.hold():
             # Another replica holds the Lease: touch nothing on GitHub, say why.
+            self._standing_by = True
             now = self.clock.now()
             report = SyncReport(started_at=now, finished_at=now, standby={"*": self.lease.reason})
             self.last_report = report
@@ -169,6 +171,10 @@ class Daemon:
                 except Exception:
                     log.exception("listener_failed")
             return report
+        if self._standing_by:
+            # Taking over: the other replica's records are newer than what we loaded.
+            self._standing_by = False
+            self.history.reload()
         async with self.lock:
             if self.holder.refresh():
                 self.statuses.force_full_pass()

@@ -112,9 +112,20 @@ class History:
     path: Path | None = None
     read_only: bool = False
     _pools: dict[str, deque[Record]] = field(default_factory=dict)
+    # Only an instance that recorded something writes the file: a replica standing by (or
+    # an idle one) never overwrites what the acting one wrote to a shared volume.
+    _dirty: bool = False
 
     def record(self, pool: str, record: Record) -> None:
         self._pools.setdefault(pool, deque(maxlen=self.limit)).append(record)
+        self._dirty = True
+
+    def reload(self) -> None:
+        """Forget what is in memory and read the file again (taking over from another
+        instance, whose records are newer than what this one loaded at start)."""
+        self._pools.clear()
+        self._dirty = False
+        self.load(set_aside=False)
 
     def records(self, pool: str) -> list[Record]:
         """Newest first, as Tide serves them."""
@@ -129,6 +140,7 @@ class History:
         dropped = [pool for pool in self._pools if not keep(pool)]
         for pool in dropped:
             del self._pools[pool]
+        self._dirty = self._dirty or bool(dropped)
         return dropped
 
     def to_json(self) -> dict[str, list[dict[str, object]]]:
@@ -141,6 +153,8 @@ class History:
             return
         if not self.path.exists():
             log.info("history_missing", path=str(self.path), action="starting a new one")
+            self._dirty = True
+            self.flush()  # now, so a bad path shows at start-up
             return
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
@@ -167,8 +181,9 @@ class History:
 
     def flush(self) -> None:
         """Write atomically (temp file + rename) so a crash never leaves half a file."""
-        if self.path is None or self.read_only:
+        if self.path is None or self.read_only or not self._dirty:
             return
+        self._dirty = False
         tmp: str | None = None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -181,6 +196,7 @@ class History:
             os.replace(tmp, self.path)
             tmp = None
         except OSError as exc:
+            self._dirty = True  # try again after the next sync
             log.error("history_write_failed", path=str(self.path), error=str(exc))
         finally:
             if tmp is not None:
