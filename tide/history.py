@@ -153,8 +153,9 @@ class History:
             return
         if not self.path.exists():
             log.info("history_missing", path=str(self.path), action="starting a new one")
-            self._dirty = True
-            self.flush()  # now, so a bad path shows at start-up
+            if set_aside:  # the daemon, not a reader such as `tide explain --direct`
+                self._dirty = True
+                self.flush()  # now, so a bad path shows at start-up
             return
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
