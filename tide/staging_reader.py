@@ -24,6 +24,7 @@ from tide.staging import decode_run
 log = structlog.get_logger()
 
 PARENTS_CACHE = 20_000  # commits whose parents are remembered between syncs
+FOREIGN_REMEMBERED = 10_000  # foreign branches already reported (then reported once more)
 
 
 class StagingReader:
@@ -75,6 +76,8 @@ class StagingReader:
                     continue
                 seen = (org, repo, ref.name, ref.commit_sha)
                 if seen not in self._foreign:
+                    if len(self._foreign) >= FOREIGN_REMEMBERED:
+                        self._foreign.clear()  # anyone can push branches: stay bounded
                     self._foreign.add(seen)
                     log.warning(
                         "staging_foreign",
