@@ -420,7 +420,7 @@ class Executor:
         await self._set_status(pr, policy, "success", "In merge pool.")
 
     async def _set_status(
-        self, pr: PullRequest, policy: BranchPolicy, state: str, desc: str
+        self, pr: PullRequest, policy: BranchPolicy, state: str, desc: str, url: str = ""
     ) -> None:
         desc = truncate_description(desc)
         if self.dry_run:
@@ -434,7 +434,7 @@ class Executor:
                 context=policy.status_context,
                 state=state,
                 description=desc,
-                target_url=target_url(pr, policy),
+                target_url=url or target_url(pr, policy),
             )
             log.info("status_set", pr=pr.key, state=state, description=desc)
         except GitHubError as exc:
@@ -444,7 +444,9 @@ class Executor:
 
     async def _mark_broken(self, pool: PoolState, culprit: Culprit) -> None:
         pr, result = culprit.pr, culprit.evidence
-        await self._set_status(pr, pool.policy, "error", broken_status(pool, culprit))
+        # The status links to the failed CI run: the first place to look.
+        link = next((c.target_url for c in result.failed if c.target_url), "")
+        await self._set_status(pr, pool.policy, "error", broken_status(pool, culprit), link)
         log.warning(
             "culprit",
             pool=pool.key,

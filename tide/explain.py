@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from tide.criteria import Code, Reason, Verdict
+from tide.criteria import Code, Reason, Verdict, status_context_of
 from tide.decision import Action, Decision, PoolState
 from tide.history import Record
 from tide.model import Mergeable
@@ -82,6 +82,9 @@ class Explanation:
     awaited: tuple[ContextView, ...] = ()  # this PR's own contexts not finished yet
     contexts: tuple[ContextView, ...] = ()
     status: Status | None = None  # the `tide` context it should carry
+    # When a staging run proved this head breaks the build: the failed CI run's link, which
+    # the culprit's `tide` status points at.
+    failed_run_url: str = ""
     pool_action: str = ""
     pool_reason: str = ""
     eligible_since: datetime | None = None
@@ -94,6 +97,13 @@ class Explanation:
 
 
 # -- one PR's criteria ---------------------------------------------------------------------
+
+
+def _failed_run_url(verdict: Verdict, policy: BranchPolicy) -> str:
+    if not any(r.code == Code.BROKEN for r in verdict.blocking):
+        return ""
+    ctx = status_context_of(verdict.pr, policy.status_context)
+    return ctx.target_url if ctx is not None else ""
 
 
 def _closest_query(verdict: Verdict, policy: BranchPolicy) -> Query | None:
@@ -266,6 +276,7 @@ def explain(
         awaited=awaited(verdict),
         contexts=tuple(context_view(c) for c in verdict.contexts),
         status=status,
+        failed_run_url=_failed_run_url(verdict, policy),
         pool_action=decision.action.value if decision else "",
         pool_reason=decision.reason if decision else "",
         eligible_since=eligible_since if verdict.eligible else None,

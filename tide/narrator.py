@@ -58,8 +58,10 @@ class Narrator:
             self._last_merge[state.key] = now
         self._summary(state, decision, now)
 
-    def runs_finished(self, state: PoolState) -> None:
-        """Before the pool acts: each staging run that reached a verdict, said once."""
+    def runs_finished(self, state: PoolState) -> list[RunResult]:
+        """Before the pool acts: each staging run that reached a verdict, said once; the
+        failed ones newly seen (for the history)."""
+        failed: list[RunResult] = []
         current = {(state.key, r.run.ref) for r in state.runs}
         for key in [k for k in self._finished if k[0] == state.key and k not in current]:
             del self._finished[key]
@@ -69,6 +71,9 @@ class Narrator:
                 continue
             self._finished[key] = result.outcome
             _say_finished(state, result)
+            if result.outcome == Outcome.FAILURE:
+                failed.append(result)
+        return failed
 
     def _summary(self, state: PoolState, decision: Decision, now: datetime) -> None:
         eligible = {pr.key for pr in state.eligible}

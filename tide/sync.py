@@ -14,10 +14,12 @@ from datetime import datetime, timedelta
 
 import structlog
 
+from tide import happenings
 from tide.bounded import Lru
 from tide.clock import Clock
 from tide.config import Config
 from tide.criteria import Code, Verdict, effective_context_policy, evaluate
+from tide.culprit import broken_status
 from tide.decision import Action, Decision, PoolState
 from tide.executor import Execution, Executor
 from tide.github.client import GitHub
@@ -395,7 +397,10 @@ class Syncer:
         if standby is not None:
             # Another instance acts here: judge (for the status API), write nothing.
             return PoolReport(state, Decision(Action.WAIT, standby.reason), verdicts)
-        self.narrator.runs_finished(state)
+        by_number = {pr.number: pr for pr in prs}
+        for failed in self.narrator.runs_finished(state):
+            record = happenings.failed_run(failed, by_number, now)
+            self.history.record(state.key, record)
         if blocker_error:
             # Never merge on doubt: without the blocker list a frozen branch could move.
             decision = Decision(Action.WAIT, blocker_error)
@@ -531,6 +536,12 @@ class Syncer:
             )
         if execution.operator_error:
             log.error("operator_action_needed", pool=state.key, error=execution.operator_error)
+        now = self.clock.now()
+        for found in decision.culprits:
+            status = broken_status(state, found)
+            self.history.record(state.key, happenings.culprit(found, state.base_sha, status, now))
+        for pr, why in execution.refused:
+            self.history.record(state.key, happenings.set_aside(pr, why, state.base_sha, now))
         if decision.action not in RECORDED:
             return
         reason = decision.reason if not self.dry_run else f"dry-run: {decision.reason}"

@@ -32,6 +32,9 @@ def _facts(ex: Explanation) -> Markup:
         waited = format_duration((ex.checked_at - ex.eligible_since).total_seconds())
         rows.append(("eligible for", waited))
     items = [el("div", el("dt", k), el("dd", v)) for k, v in rows if v]
+    if ex.failed_run_url.startswith(("https://", "http://")):
+        link = el("a", "the CI run that failed", href=ex.failed_run_url)
+        items.append(el("div", el("dt", "broke the build"), el("dd", link)))
     if ex.url:
         items.append(el("div", el("dt", "on GitHub"), el("dd", el("a", ex.url, href=ex.url))))
     return el("dl", items, class_="facts")
