@@ -6,8 +6,8 @@ GitHub and the host when a large org has thousands of open PRs.
 
 The simulator runs in a child process (so its work is not charged to the daemon); the daemon
 runs here on the real clock. Each size gets a cold cycle (a fresh daemon) and then steady-state
-cycles (nothing changed on GitHub); the table shows the last steady one. CPU is this process's
-user+sys time over the cycle; max RSS is this process's peak resident memory during it.
+cycles (nothing changed on GitHub), 31 s apart; the table shows the last steady one. CPU is
+this process's user+sys time over the cycle; max RSS its peak resident memory during it.
 See docs/benchmark.md.
 """
 
@@ -37,9 +37,14 @@ from tide.daemon import ConfigHolder, Daemon
 from tide.github.auth import StaticToken
 from tide.github.client import GitHub, GitHubEndpoint
 from tide.history import History
+from tide.statuses import OVERLAP
 from tide.write_pace import STATUS_SHARE, WriteLimits, WritePace
 
-STEADY_CYCLES = 3
+STEADY_CYCLES = 2
+# Steady cycles start this far apart, as a daemon's do (at least a sync_period of 1m would):
+# the status pass re-reads the last 30 s (`OVERLAP`, search indexing lags), so cycles run
+# back to back would re-read what the previous one just wrote.
+STEADY_GAP = OVERLAP.total_seconds() + 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +132,9 @@ class SimProcess:
         self._process.join(timeout=30)
 
 
-async def measure_size(shape: Shape, steady_cycles: int = STEADY_CYCLES) -> list[Row]:
+async def measure_size(
+    shape: Shape, steady_cycles: int = STEADY_CYCLES, gap: float = STEADY_GAP
+) -> list[Row]:
     sim = SimProcess(shape)
     try:
         config = parse_config(config_text(sim.urls))
@@ -137,6 +144,7 @@ async def measure_size(shape: Shape, steady_cycles: int = STEADY_CYCLES) -> list
             rows = [await _cycle(daemon, sim, f"{shape.prs:,} PRs cold")]
             await _settle(daemon, sim)
             for _ in range(steady_cycles):
+                await asyncio.sleep(gap)
                 steady = await _cycle(daemon, sim, f"{shape.prs:,} PRs steady")
             rows.append(steady)
             return rows

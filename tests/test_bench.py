@@ -117,7 +117,7 @@ async def test_the_scale_bench_measures_a_cold_and_a_steady_cycle_in_a_small_wor
     from bench.scale import measure_size
     from bench.scale_world import Shape
 
-    cold, steady = await measure_size(Shape(prs=40, repos=2), steady_cycles=1)
+    cold, steady = await measure_size(Shape(prs=40, repos=2), steady_cycles=1, gap=0.0)
     assert cold.open == steady.open == 40
     assert cold.graphql > 0 and cold.points > 0 and cold.cpu > 0 and cold.rss_mb > 0
     assert cold.statused == 40  # every open PR got its `tide` status

@@ -22,6 +22,8 @@ DOCUMENT_VARIABLES = {
     "pull_request_details": {"ids": []},  # the test fills in the PR's node id
     # The oid is filled in from the world: the head of the staging branch `populated` pushes.
     "commit_ancestry": {"owner": "org", "name": "repo", "oid": ""},
+    "repository_id": {"owner": "org", "name": "repo"},
+    "repository_states": {"ids": [], "stagingPrefix": "refs/heads/tide/"},  # filled in too
 }
 # requests: search_pull_requests = search 1 + per PR labels, comments, commits (100 each)
 # + per commit rollup contexts (100 x 4); repository_state = refs 1 + per ref contexts 100.
@@ -35,6 +37,9 @@ DOCUMENT_COSTS = {
     "search_pull_request_ids": 1,
     "pull_request_details": 1,
     "commit_ancestry": 1,
+    "repository_id": 1,
+    # `nodes` is a list: refs 1 + per ref rollup contexts 100 = 101 requests, 1 point
+    "repository_states": 1,
 }
 
 
@@ -63,6 +68,8 @@ async def test_every_daemon_document_runs_without_errors_and_reports_its_cost(
     if "oid" in variables:
         variables["oid"] = world.repo("org/repo").git.branches["tide/batch-1"]
 
+    if name == "repository_states":
+        variables = {**variables, "ids": [world.repo("org/repo").node_id]}
     reply = await http.graphql(document(name), variables)
 
     assert reply.status == 200

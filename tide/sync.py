@@ -26,6 +26,7 @@ from tide.github.client import GitHub
 from tide.github.clients import Clients
 from tide.github.errors import GitHubError
 from tide.github.records import RepositoryState, SearchResult
+from tide.github.repo_states import RepositoryStates
 from tide.github.search_query import (
     blocker_org_queries,
     blocker_query,
@@ -87,6 +88,8 @@ class Syncer:
         self._compare: Lru[tuple[str, str, str, str], bool] = Lru(COMPARE_CACHE)
         self._last_wait: dict[str, str] = {}
         self._staging_repos: set[tuple[str, str]] = set()
+        self._repo_states = RepositoryStates()  # keeps only repositories' node ids
+        self._heads: dict[tuple[str, str, str], str] = {}  # this sync's default branch heads
         self._halted: dict[str, tuple[datetime, str]] = {}  # pool -> (until, operator error)
         self.set_aside = SetAsideBook()
         self.narrator = Narrator()
@@ -264,17 +267,23 @@ class Syncer:
     async def _repositories(
         self, config: Config, repos: Iterable[tuple[str, str]]
     ) -> dict[tuple[str, str], RepositoryState | str]:
-        async def one(org: str, repo: str) -> RepositoryState | str:
-            prefix = config.queue.options_for(org, repo).staging_prefix
+        """Every repository's state, 100 a request (`tide.github.repo_states`); the default
+        branch heads read with them serve this sync's pools on those branches."""
+        by_org: dict[str, dict[tuple[str, str], str]] = defaultdict(dict)
+        for org, repo in sorted(set(repos)):
+            by_org[org][(org, repo)] = config.queue.options_for(org, repo).staging_prefix
+        states: dict[tuple[str, str], RepositoryState | str] = {}
+        self._heads = {}
+        for org, wanted in by_org.items():
             try:
                 gh = await self.clients.for_org(org)
-                return await gh.repository_state(org, repo, prefix)
             except GitHubError as exc:
-                return f"cannot reach repository {org}/{repo}: {exc}"
-
-        keys = sorted(set(repos))
-        states = await asyncio.gather(*(one(org, repo) for org, repo in keys))
-        return dict(zip(keys, states, strict=True))
+                states.update({k: f"cannot reach repository {k[0]}/{k[1]}: {exc}" for k in wanted})
+                continue
+            reads = await self._repo_states.read(gh, wanted)
+            states.update(reads.states)
+            self._heads.update(reads.heads)
+        return states
 
     def mark_unreachable(self, repos: dict[str, str]) -> None:
         """Repositories the start-up check could not read (`org/repo` -> why)."""
@@ -343,7 +352,8 @@ class Syncer:
             if isinstance(repo_state, str) or repo_state is None:
                 raise _PoolError(repo_state or f"no data for {org}/{repo}")
             gh = await self.clients.for_org(org)
-            base = await gh.branch_head(org, repo, branch)
+            # The default branch's head came with the repository's state, in this sync.
+            base = self._heads.get(key) or await gh.branch_head(org, repo, branch)
             if base is None:
                 raise _PoolError(f"base branch {branch} does not exist")
             protection: tuple[str, ...] = ()
