@@ -69,6 +69,7 @@ class Row:
     open: int
     seconds: float
     refused: int  # REST requests GitHub refused (rate limits)
+    sync_points: int  # of `points`, those the sync spent (the rest: the status pass)
     points_by_operation: tuple[tuple[str, int], ...]
     writes_by_endpoint: tuple[tuple[str, int], ...]
 
@@ -174,6 +175,7 @@ async def _cycle(daemon: Daemon, sim: SimProcess, label: str) -> Row:
     _reset_peak_rss()
     began_cpu, began = _cpu(), time.perf_counter()
     await daemon.sync_once()
+    sync_points = sim.ask("stats")["points"]
     await daemon.statuses_once()
     cpu, seconds = _cpu() - began_cpu, time.perf_counter() - began
     rss = _peak_rss_mb()
@@ -182,6 +184,7 @@ async def _cycle(daemon: Daemon, sim: SimProcess, label: str) -> Row:
         label=label,
         graphql=found["graphql"],
         points=found["points"],
+        sync_points=sync_points,
         cpu=cpu,
         rss_mb=rss,
         rest_reads=found["rest_reads"],
@@ -252,7 +255,8 @@ def breakdown(rows: list[Row]) -> str:
         points = ", ".join(f"{name} {n:,}" for name, n in row.points_by_operation) or "none"
         writes = ", ".join(f"{name} {n:,}" for name, n in row.writes_by_endpoint) or "none"
         refused = f"; refused by GitHub: {row.refused:,}" if row.refused else ""
-        lines.append(f"- {row.label}: points: {points}; writes: {writes}{refused}")
+        split = f"sync {row.sync_points:,}, status pass {row.points - row.sync_points:,}"
+        lines.append(f"- {row.label}: points ({split}): {points}; writes: {writes}{refused}")
     return "\n".join(lines)
 
 
