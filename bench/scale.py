@@ -159,6 +159,7 @@ async def _settle(daemon: Daemon, sim: SimProcess) -> None:
     with nothing left to do. The cold row says how long the pace needs for them."""
     paced = daemon.statuses.pace
     daemon.statuses.pace = WritePace(WriteLimits(per_minute=10**9, per_hour=10**9))
+    daemon.statuses.force_full_pass()  # also the PRs whose writes GitHub refused
     try:
         for _ in range(10):
             sim.ask("refill")

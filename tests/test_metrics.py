@@ -131,7 +131,9 @@ async def test_github_requests_rate_limit_and_cost_are_exported(schema):
 async def test_a_failing_pool_counts_a_pool_error(schema):
     clock = VirtualClock()
     async with served(batch_world(clock), clock) as (q, _server, http):
-        q.sim.faults.script("/graphql", 502, times=3, operation="BranchHead")
+        # The repository cannot be read, in one batch or alone: its pool fails.
+        q.sim.faults.script("/graphql", 502, times=3, operation="RepositoryStates")
+        q.sim.faults.script("/graphql", 502, times=3, operation="RepositoryState")
         report = await q.sync()
         metrics = await scrape(http)
 
