@@ -28,17 +28,6 @@ from bench.chaos_world import (
 )
 from tide.clock import VirtualClock
 
-# Until "silence is not success" (issue 9, item 2) lands: a PR head on which CI reported
-# nothing counts as passed, and this kind (and the mixed one, which draws it) shows it.
-SILENCE = pytest.mark.xfail(reason="a silent head counts as passed: issue 9 item 2", strict=False)
-
-
-def kinds() -> list[object]:
-    return [
-        pytest.param(k, marks=SILENCE) if k in (Kind.CI_LATE_NEVER, Kind.MIXED) else k
-        for k in KINDS
-    ]
-
 
 def exercised(kind: Kind, out: Outcome) -> bool:
     """The run really met its kind of trouble."""
@@ -67,7 +56,7 @@ def exercised(kind: Kind, out: Outcome) -> bool:
     return True
 
 
-@pytest.mark.parametrize("kind", kinds(), ids=lambda k: k.value)
+@pytest.mark.parametrize("kind", KINDS, ids=lambda k: k.value)
 async def test_no_unsafe_outcome_under_each_fault_kind(kind: Kind, schema):
     out = await run_chaos(kind, 1)
     verdict = judge(out)
