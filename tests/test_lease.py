@@ -155,3 +155,19 @@ async def test_outside_a_pod_the_lease_is_refused_with_a_clear_reason(monkeypatc
         await incluster_api("tide")
     with pytest.raises(LeaseUnavailable, match="set the namespace"):
         pod_namespace(tmp_path / "namespace")
+
+
+async def test_replicas_sharing_an_identity_file_still_hold_the_lease_one_at_a_time():
+    """The history volume (and the `instance-id` beside it) may be shared by two pods."""
+    from tide.lease import lease_identity
+
+    clock = VirtualClock()
+    shared = "tide-5d8c9-x7k2p-3fa9c1"  # made by the first pod, read by the second
+    first, second = (
+        lease_identity(shared, "tide-5d8c9-x7k2p"),
+        lease_identity(shared, "tide-5d8c9-q4m8z"),
+    )
+    assert first == shared and second != first
+    async with lease_api() as fake, coordination(fake) as api:
+        assert await lease(api, first, clock).hold()
+        assert not await lease(api, second, clock).hold()

@@ -11,6 +11,7 @@ A clean shutdown hands the Lease back, so the next replica acts at once.
 from __future__ import annotations
 
 import asyncio
+import socket
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -210,6 +211,14 @@ def _aware(value: object) -> datetime | None:
     if not isinstance(value, datetime):
         return None
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def lease_identity(instance: str, host: str | None = None) -> str:
+    """Who holds the Lease: unique among live replicas. Their instance id alone is not, when
+    the history (and the `instance-id` file beside it) sits on a volume they share; the pod
+    name (the host name) is. A container restarted in the same pod is the same holder."""
+    host = host or socket.gethostname()
+    return instance if instance.startswith(host) else f"{host}/{instance}"
 
 
 def pod_namespace(path: Path = NAMESPACE_FILE) -> str:

@@ -24,7 +24,7 @@ from tide.github.clients import Clients
 from tide.github.errors import AuthError, GitHubError
 from tide.history import History
 from tide.instance import load_instance_id
-from tide.lease import KubernetesLease, LeaseUnavailable, incluster_api
+from tide.lease import KubernetesLease, LeaseUnavailable, incluster_api, lease_identity
 from tide.logs import configure_logging, fatal, is_json
 from tide.selfcheck import self_check
 from tide.server.app import StatusServer
@@ -167,7 +167,7 @@ async def _lease(
         api,
         namespace=namespace,
         name=settings.name,
-        identity=instance,
+        identity=lease_identity(instance),
         duration=settings.duration,
         clock=clock,
     )
