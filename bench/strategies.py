@@ -32,6 +32,7 @@ STRATEGIES: dict[str, Snippet] = {
     "tide": {"queue": {"batch_failure_strategy": "tide"}},
     "bisect": {"queue": {"batch_failure_strategy": "bisect"}},
     "bisect-parallel": {"queue": {"batch_failure_strategy": "bisect", "bisect_parallel": True}},
+    "lanes": {"queue": {"batch_failure_strategy": "lanes"}},
 }
 
 # The flake-handling choices of the batches issue, measured against `bisect` (which runs the

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from tide.model import Blocker, PullRequest, StagedPR, StagingRun
+from tide.model import Blocker, Layer, PullRequest, StagedPR, StagingRun
 from tide.policy import BranchPolicy
 from tide.staging import RunResult
 
@@ -30,6 +30,7 @@ class PoolState:
     base_sha: str
     policy: BranchPolicy
     now: datetime
+    base_tree: str = ""  # the base commit's tree: a stacked run lands on an equal tree only
     eligible: tuple[PullRequest, ...] = ()
     # Heads already found to break the build (their `tide` status records it).
     broken: frozenset[StagedPR] = frozenset()
@@ -48,11 +49,25 @@ class PoolState:
 
 @dataclass(frozen=True, slots=True)
 class Trigger:
-    """A staging run to start: these PRs, in this order, on the pool's base."""
+    """A staging run to start: these PRs, in this order, on the pool's base (or on `stack`)."""
 
     prs: tuple[PullRequest, ...]
     attempt: int
     why: str
+    lane: str = ""  # `lanes`: "screen" or "land"
+    stack: Stack | None = None  # build on top of this run instead of on the base
+
+
+@dataclass(frozen=True, slots=True)
+class Stack:
+    """Where a stacked run starts: an earlier run's commit, which already holds `prior`
+    merged on `base_sha`; the new run records `layers` so its base can be checked later."""
+
+    onto_sha: str
+    base_sha: str
+    base_tree: str
+    prior: tuple[StagedPR, ...]
+    layers: tuple[Layer, ...]
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from tide.model import Context, StagingRun
-from tide.staging import run_id
+from tide.staging import run_id, run_salt
 
 MARK_PREFIX = "Tide staging run "
 
@@ -39,7 +39,8 @@ def mark_description(rid: str) -> str:
 
 
 def claimed_id(run: StagingRun) -> str:
-    return run_id(run.org, run.repo, run.branch, run.base_sha, run.prs, run.attempt)
+    salt = run_salt(run.lane, run.layers, run.base_tree)
+    return run_id(run.org, run.repo, run.branch, run.base_sha, run.prs, run.attempt, salt)
 
 
 def same_identity(a: str, b: str) -> bool:

@@ -37,7 +37,7 @@ from tide.model import PullRequest, StagedPR, StagingRun
 from tide.policy import BranchPolicy
 from tide.prow_record import github_pr
 from tide.setaside import one_line
-from tide.staging import commit_message, run_id, scratch_ref, staging_ref
+from tide.staging import commit_message, run_id, run_salt, scratch_ref, staging_ref
 from tide.status import target_url, truncate_description
 from tide.template import TemplateError, parse_template, pull_request_fields
 
@@ -104,8 +104,15 @@ class Executor:
 
     async def _trigger(self, pool: PoolState, trigger: Trigger, out: Execution) -> None:
         org, repo, branch, base = pool.org, pool.repo, pool.branch, pool.base_sha
-        staged = [StagedPR(pr.number, pr.head_sha) for pr in trigger.prs]
-        rid = run_id(org, repo, branch, base, staged, trigger.attempt)
+        stack = trigger.stack
+        start, base_tree = (stack.onto_sha, stack.base_tree) if stack else (base, pool.base_tree)
+        if stack is not None:
+            base = stack.base_sha
+        prior = list(stack.prior) if stack else []
+        layers = stack.layers if stack else ()
+        staged = [*prior, *(StagedPR(pr.number, pr.head_sha) for pr in trigger.prs)]
+        salt = run_salt(trigger.lane, layers, base_tree)
+        rid = run_id(org, repo, branch, base, staged, trigger.attempt, salt)
         prefix = pool.policy.queue.staging_prefix
         scratch, target = scratch_ref(prefix, rid, self.instance), staging_ref(prefix, branch, rid)
         keys = [pr.key for pr in trigger.prs]
@@ -119,14 +126,23 @@ class Executor:
                 base=base,
             )
             return
-        await self._point(org, repo, scratch, base)
-        merged: list[StagedPR] = []
-        head = base
+        await self._point(org, repo, scratch, start)
+        merged: list[StagedPR] = list(prior)
+        head = start
         try:
             for pr in trigger.prs:
                 candidate = [*merged, StagedPR(pr.number, pr.head_sha)]
                 message = commit_message(
-                    org, repo, branch, base, candidate, trigger.attempt, self.instance
+                    org,
+                    repo,
+                    branch,
+                    base,
+                    candidate,
+                    trigger.attempt,
+                    self.instance,
+                    trigger.lane,
+                    layers,
+                    base_tree,
                 )
                 try:
                     sha = await self.gh.rest.merge_branches(
@@ -142,7 +158,7 @@ class Executor:
                     continue
                 merged = candidate
                 head = sha
-            if not merged:
+            if len(merged) == len(prior):
                 log.info("staging_empty", pool=pool.key, prs=keys, dropped=out.dropped)
                 return
             run = StagingRun(
@@ -156,6 +172,9 @@ class Executor:
                 self.clock.now(),
                 attempt=trigger.attempt,
                 verified=True,
+                lane=trigger.lane,
+                layers=tuple(layers),
+                base_tree=base_tree,
             )
             # Marked before the branch exists: an unmarked staging commit is never evidence.
             await self.gh.rest.create_status(
@@ -204,7 +223,9 @@ class Executor:
         self, pool: PoolState, decision: Decision, verdicts: Mapping[int, Verdict], out: Execution
     ) -> None:
         run = decision.merge_run
-        expected = run.base_sha if run else pool.base_sha
+        # The planner lands a run only on the base it read (a stacked run's own base may be
+        # an ancestor whose PRs are already in).
+        expected = pool.base_sha
         keys = [pr.key for pr in decision.prs]
         if run is not None and not run.verified:
             # The planner never picks one; this keeps a bug there from landing a forgery.

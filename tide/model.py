@@ -144,6 +144,16 @@ class StagedPR:
 
 
 @dataclass(frozen=True, slots=True)
+class Layer:
+    """A stacked run's state after its first `size` PRs: the commit it was built on, which
+    is an ancestor of the run, and that commit's tree (what the base must hold to land it)."""
+
+    size: int
+    commit_sha: str
+    tree_sha: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class StagingRun:
     """A staging branch: base SHA plus PR heads merged in order, and its CI contexts.
 
@@ -164,6 +174,10 @@ class StagingRun:
     # Checked against tide's mark and the commit graph (`tide.evidence`); a run decoded from a
     # message alone is a claim, and nothing acts on it.
     verified: bool = False
+    lane: str = ""  # `lanes` strategy: "screen" or "land"; "" for the other strategies
+    layers: tuple[Layer, ...] = ()  # a stacked run's earlier states, shortest first
+    tree_sha: str = ""  # the tree of `commit_sha`, when GitHub said
+    base_tree: str = ""  # the tree of `base_sha`, as recorded when the run was built
 
     @property
     def numbers(self) -> tuple[int, ...]:

@@ -92,6 +92,7 @@ class BlocksPolicy(StrEnum):
 class FailureStrategy(StrEnum):
     BISECT = "bisect"
     TIDE = "tide"
+    LANES = "lanes"
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +134,12 @@ class QueueOptions:
     no_ci: bool = False
     merge_pause: float = 5.0
     refused_backoff: float = 3600.0  # a PR GitHub refused to merge is retried after this
+    # `lanes` only: CI capacity, and when to screen new PRs before stacking them.
+    max_concurrent_runs: int = 24
+    landing_interval: float = 15 * 60.0
+    screen_window: float = 3 * 3600.0
+    screen_failures_per_hour: float = 2.0
+    screen_batch: int = 3
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,20 +15,40 @@ from datetime import datetime
 from enum import StrEnum
 
 from tide.criteria import silent, unsuccessful_contexts
-from tide.model import Context, PullRequest, StagedPR, StagingRun, State
+from tide.model import Context, Layer, PullRequest, StagedPR, StagingRun, State
 from tide.policy import ContextPolicy, QueueOptions
 
-_TRAILER = re.compile(r"^Tide-(Branch|Base|Attempt|PR):\s*(.+?)\s*$", re.MULTILINE)
+_TRAILER = re.compile(
+    r"^Tide-(Branch|Base|Base-Tree|Attempt|PR|Lane|Layer):\s*(.+?)\s*$", re.MULTILINE
+)
+_HEX = re.compile(r"^[0-9a-f]{4,64}$")
 _SLUG = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 def run_id(
-    org: str, repo: str, branch: str, base_sha: str, prs: Sequence[StagedPR], attempt: int
+    org: str,
+    repo: str,
+    branch: str,
+    base_sha: str,
+    prs: Sequence[StagedPR],
+    attempt: int,
+    salt: str = "",
 ) -> str:
     key = "|".join(
         [org, repo, branch, base_sha, str(attempt), *(f"{p.number}:{p.head_sha}" for p in prs)]
     )
+    if salt:
+        key += f"|{salt}"
     return hashlib.sha1(key.encode()).hexdigest()[:10]
+
+
+def run_salt(lane: str, layers: Sequence[Layer], base_tree: str) -> str:
+    """The `lanes` claims a run's id (and so tide's mark on it) must cover too."""
+    if not lane and not layers and not base_tree:
+        return ""
+    return "|".join(
+        [lane, base_tree, *(f"{la.size}:{la.commit_sha}:{la.tree_sha}" for la in layers)]
+    )
 
 
 def staging_ref(prefix: str, branch: str, rid: str) -> str:
@@ -52,6 +72,9 @@ def commit_message(
     prs: Sequence[StagedPR],
     attempt: int,
     instance: str = "",
+    lane: str = "",
+    layers: Sequence[Layer] = (),
+    base_tree: str = "",
 ) -> str:
     numbers = ", ".join(f"#{p.number}" for p in prs)
     lines = [
@@ -59,11 +82,22 @@ def commit_message(
         "",
         f"Tide-Branch: {branch}",
         f"Tide-Base: {base_sha}",
+        *([f"Tide-Base-Tree: {base_tree}"] if base_tree else []),
         f"Tide-Attempt: {attempt}",
+        *([f"Tide-Lane: {lane}"] if lane else []),
+        *(f"Tide-Layer: {la.size} {la.commit_sha} {la.tree_sha or '-'}" for la in layers),
         *(f"Tide-PR: {p.number} {p.head_sha}" for p in prs),
         *([f"Tide-Instance: {instance}"] if instance else []),
     ]
     return "\n".join(lines) + "\n"
+
+
+def _layer(value: str) -> Layer | None:
+    parts = value.split()
+    if len(parts) != 3 or not parts[0].isdigit() or not _HEX.match(parts[1]):
+        return None
+    tree = parts[2] if _HEX.match(parts[2]) else ""
+    return Layer(int(parts[0]), parts[1], tree)
 
 
 def decode_run(
@@ -74,16 +108,27 @@ def decode_run(
     message: str,
     committed_at: datetime,
     contexts: tuple[Context, ...] = (),
+    tree_sha: str = "",
 ) -> StagingRun | None:
     """The run recorded by a staging branch, or None when the branch is not one of ours."""
-    branch = base = ""
+    branch = base = lane = base_tree = ""
     attempt = 1
     prs: list[StagedPR] = []
+    layers: list[Layer] = []
     for key, value in _TRAILER.findall(message):
         if key == "Branch":
             branch = value
         elif key == "Base":
             base = value
+        elif key == "Base-Tree" and _HEX.match(value):
+            base_tree = value
+        elif key == "Lane" and value in ("screen", "land"):
+            lane = value
+        elif key == "Layer":
+            layer = _layer(value)
+            if layer is None:
+                return None
+            layers.append(layer)
         elif key == "Attempt" and value.isdigit():
             attempt = int(value)
         elif key == "PR":
@@ -93,6 +138,9 @@ def decode_run(
             prs.append(StagedPR(int(number), sha.strip()))
     if not branch or not base or not prs:
         return None
+    sizes = [la.size for la in layers]
+    if sizes != sorted(set(sizes)) or any(n < 1 or n >= len(prs) for n in sizes):
+        return None  # a stack's layers are strict prefixes of its PRs, shortest first
     return StagingRun(
         org=org,
         repo=repo,
@@ -104,6 +152,10 @@ def decode_run(
         created_at=committed_at,
         contexts=contexts,
         attempt=attempt,
+        lane=lane,
+        layers=tuple(layers),
+        tree_sha=tree_sha,
+        base_tree=base_tree,
     )
 
 

@@ -57,6 +57,7 @@ class StagingReader:
                     ref.message,
                     ref.committed_at or now,
                     ref.contexts,
+                    ref.tree_sha,
                 )
                 try:
                     problem = (

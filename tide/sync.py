@@ -39,7 +39,7 @@ from tide.instance import Standby, StandbyWatch
 from tide.model import Blocker, MergeMethod, PullRequest, StagedPR, StagingRun, pool_key
 from tide.narrator import Narrator
 from tide.planner import decide
-from tide.policy import BranchPolicy, ContextPolicy
+from tide.policy import BranchPolicy, ContextPolicy, FailureStrategy
 from tide.priority import in_priority_order
 from tide.report import PoolReport, SyncReport
 from tide.runbook import read_runs
@@ -352,8 +352,13 @@ class Syncer:
             if isinstance(repo_state, str) or repo_state is None:
                 raise _PoolError(repo_state or f"no data for {org}/{repo}")
             gh = await self.clients.for_org(org)
-            # The default branch's head came with the repository's state, in this sync.
-            base = self._heads.get(key) or await gh.branch_head(org, repo, branch)
+            # The default branch's head came with the repository's state, in this sync;
+            # `lanes` also needs its tree (a stacked run lands only on the tree it was built on).
+            base = self._heads.get(key)
+            base_tree = ""
+            if base is None or policy.queue.batch_failure_strategy == FailureStrategy.LANES:
+                head = await gh.branch_commit(org, repo, branch)
+                base, base_tree = head if head is not None else (None, "")
             if base is None:
                 raise _PoolError(f"base branch {branch} does not exist")
             protection: tuple[str, ...] = ()
@@ -392,6 +397,7 @@ class Syncer:
             repo=repo,
             branch=branch,
             base_sha=base,
+            base_tree=base_tree,
             policy=policy,
             now=now,
             eligible=tuple(v.pr for v in verdicts if v.eligible),

@@ -127,7 +127,9 @@ class QueueSettings(StrictModel):
     """Extensions beyond Prow (`queue:`), named as the fields of `tide.policy.QueueOptions`."""
 
     staging_prefix: str = _QUEUE_DEFAULTS.staging_prefix
-    batch_failure_strategy: Literal["bisect", "tide"] = _QUEUE_DEFAULTS.batch_failure_strategy.value
+    batch_failure_strategy: Literal["bisect", "tide", "lanes"] = (
+        _QUEUE_DEFAULTS.batch_failure_strategy.value
+    )
     bisect_parallel: bool = _QUEUE_DEFAULTS.bisect_parallel
     single_retries: int = Field(default=_QUEUE_DEFAULTS.single_retries, ge=0)
     batch_retries: int = Field(default=_QUEUE_DEFAULTS.batch_retries, ge=0)
@@ -144,6 +146,11 @@ class QueueSettings(StrictModel):
     no_ci: bool | dict[str, bool] = _QUEUE_DEFAULTS.no_ci
     merge_pause: Duration = _QUEUE_DEFAULTS.merge_pause
     refused_backoff: Duration = _QUEUE_DEFAULTS.refused_backoff
+    max_concurrent_runs: int = Field(default=_QUEUE_DEFAULTS.max_concurrent_runs, ge=1)
+    landing_interval: Duration = _QUEUE_DEFAULTS.landing_interval
+    screen_window: Duration = _QUEUE_DEFAULTS.screen_window
+    screen_failures_per_hour: float = Field(default=_QUEUE_DEFAULTS.screen_failures_per_hour, ge=0)
+    screen_batch: int = Field(default=_QUEUE_DEFAULTS.screen_batch, ge=1)
 
     @field_validator("staging_prefix")
     @classmethod
@@ -204,6 +211,11 @@ class QueueSettings(StrictModel):
             no_ci=self.no_ci_for(org, repo),
             merge_pause=self.merge_pause,
             refused_backoff=self.refused_backoff,
+            max_concurrent_runs=self.max_concurrent_runs,
+            landing_interval=self.landing_interval,
+            screen_window=self.screen_window,
+            screen_failures_per_hour=self.screen_failures_per_hour,
+            screen_batch=self.screen_batch,
         )
 
 

@@ -87,12 +87,20 @@ class GitHub:
 
     async def branch_head(self, org: str, repo: str, branch: str) -> str | None:
         """The SHA `branch` points to, or None when it does not exist."""
+        found = await self.branch_commit(org, repo, branch)
+        return found[0] if found else None
+
+    async def branch_commit(self, org: str, repo: str, branch: str) -> tuple[str, str] | None:
+        """The SHA `branch` points to and its tree ("" when not said), or None when absent."""
         data = await self.graphql.run(
             "branch_head",
             {"owner": org, "name": repo, "qualifiedName": f"refs/heads/{branch}"},
         )
         ref = (data.get("repository") or {}).get("ref")
-        return str(ref["target"]["oid"]) if ref else None
+        if not ref:
+            return None
+        target = ref["target"]
+        return str(target["oid"]), str((target.get("tree") or {}).get("oid") or "")
 
     async def repository_state(
         self, org: str, repo: str, staging_prefix: str = "tide/"

@@ -201,6 +201,7 @@ def staging_refs(branch_prefix: str, refs: JSON) -> list[StagingRef]:
                 message=target.get("message") or "",
                 committed_at=_time(target.get("committedDate")),
                 contexts=commit_contexts(target),
+                tree_sha=str((target.get("tree") or {}).get("oid") or ""),
             )
         )
     return found

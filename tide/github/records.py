@@ -26,6 +26,7 @@ class StagingRef:
     message: str
     committed_at: datetime | None
     contexts: tuple[Context, ...] = ()
+    tree_sha: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ from tide.decision import Decision, PoolState
 from tide.policy import BranchPolicy, FailureStrategy
 from tide.runbook import RunBook
 from tide.strategies.bisect import decide_bisect
+from tide.strategies.lanes import decide_lanes
 from tide.strategies.tide import decide_tide
 
 Strategy = Callable[[PoolState, RunBook], Decision]
@@ -15,6 +16,7 @@ Strategy = Callable[[PoolState, RunBook], Decision]
 STRATEGIES: dict[FailureStrategy, Strategy] = {
     FailureStrategy.BISECT: decide_bisect,
     FailureStrategy.TIDE: decide_tide,
+    FailureStrategy.LANES: decide_lanes,
 }
 
 

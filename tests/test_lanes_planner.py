@@ -1,0 +1,159 @@
+"""The `lanes` strategy as a pure function: stacking, landing on the exact tree, restacking
+after a failure or a push, screening when failures are common, capacity, and (hypothesis)
+only tested trees land and nothing is stuck forever."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from lanes_world import lanes_policy, lanes_world
+from planner_world import T0, make_pr
+
+from tide.decision import Action
+from tide.model import Layer, StagedPR, StagingRun
+from tide.planner import decide
+from tide.staging import Outcome, RunResult
+from tide.strategies.lanes_book import offset_on
+
+
+def test_new_prs_are_stacked_on_the_run_below_and_each_layer_is_one_run():
+    world = lanes_world(0, policy=lanes_policy(landing_interval=0.0))
+    for n in (1, 2, 3):
+        world.prs[n] = make_pr(n)
+        world.step()
+    stacked = [t for d in world.decisions for t in d.triggers]
+    assert [[p.number for p in t.prs] for t in stacked] == [[1], [2], [3]]
+    assert stacked[0].stack is None and stacked[1].stack is not None
+    assert [p.number for p in stacked[2].stack.prior] == [1, 2]
+    assert [la.size for la in stacked[2].stack.layers] == [1, 2]
+    world.run_until_idle()
+    assert world.merged == [1, 2, 3] and world.ci_runs == 3
+
+
+def test_calm_queue_paces_layers_by_the_landing_interval():
+    world = lanes_world(0, policy=lanes_policy(landing_interval=600.0), ci_minutes=20)
+    for n in range(1, 7):
+        world.prs[n] = make_pr(n)
+        world.step()
+    layers = [[p.number for p in t.prs] for d in world.decisions for t in d.triggers]
+    assert layers == [[1]]  # the others wait for the interval (or an empty lane)
+    world.run_until_idle()
+    assert sorted(world.merged) == [1, 2, 3, 4, 5, 6] and world.ci_runs == 2
+
+
+def test_a_run_lands_only_on_the_exact_tree_it_was_stacked_on():
+    a, b = StagedPR(1, "a" * 40), StagedPR(2, "b" * 40)
+    run = StagingRun(
+        "org", "repo", "main", "tide/main-x", "base0", (a, b), "c2", T0,
+        layers=(Layer(1, "c1", "tree1"),), base_tree="tree0",
+    )  # fmt: skip
+    world = lanes_world(0)
+    world.prs[2] = make_pr(2, head="b" * 40)
+    pool = world.pool()
+    heads = {2: "b" * 40}
+    on = lambda sha, tree: offset_on(run, replace_base(pool, sha, tree), heads)  # noqa: E731
+    assert on("c1", "other") == 1  # fast-forwarded to the layer commit
+    assert on("m9", "tree1") == 1  # merge calls made the same tree
+    assert on("m9", "tree9") is None  # anything else: run it again
+    assert offset_on(run, replace_base(pool, "base0", "tree0"), {1: "a" * 40, 2: "b" * 40}) == 0
+    # #1 is still open: the base does not hold it, whatever the tree says.
+    assert offset_on(run, replace_base(pool, "m9", "tree1"), {1: "a" * 40, 2: "b" * 40}) is None
+
+
+def replace_base(pool, sha, tree):
+    from dataclasses import replace
+
+    return replace(pool, base_sha=sha, base_tree=tree)
+
+
+def test_a_failure_restacks_only_what_was_above_it_and_names_the_culprit():
+    world = lanes_world(0, bad={2}, policy=lanes_policy(landing_interval=0.0))
+    for n in (1, 2, 3, 4):
+        world.prs[n] = make_pr(n)
+        world.step()
+    world.run_until_idle()
+    assert sorted(world.merged) == [1, 3, 4]
+    assert StagedPR(2, make_pr(2).head_sha) in world.broken
+    assert all(tree in world.tested for tree in world.landed_trees)
+
+
+def test_a_push_in_the_middle_of_the_stack_drops_the_runs_above_it():
+    world = lanes_world(0, policy=lanes_policy(landing_interval=0.0))
+    for n in (1, 2, 3):
+        world.prs[n] = make_pr(n)
+        world.step()
+    world.push(2, "f" * 40)
+    decision = world.step()
+    assert {tuple(r.numbers) for r in decision.obsolete} == {(1, 2), (1, 2, 3)}
+    assert [[p.number for p in t.prs] for t in decision.triggers] == [[2, 3]]
+    assert [p.number for p in decision.triggers[0].stack.prior] == [1]
+    world.run_until_idle()
+    assert sorted(world.merged) == [1, 2, 3]
+    assert all(tree in world.tested for tree in world.landed_trees)
+
+
+def test_screening_starts_when_failures_are_common_and_respects_capacity():
+    policy = lanes_policy(screen_failures_per_hour=1.0, max_concurrent_runs=3, screen_batch=2)
+    world = lanes_world(8, policy=policy)
+    old = T0 - timedelta(minutes=30)
+    for n in (90, 91, 92):  # three PRs found broken in the last hour, with their failed runs
+        pr = make_pr(n)
+        staged = StagedPR(n, pr.head_sha)
+        world.broken.add(staged)
+        run = StagingRun("org", "repo", "main", f"tide/main-f{n}", "base0", (staged,), f"c{n}", old)
+        world.runs.append(RunResult(run, Outcome.FAILURE, "ci/test failed"))
+    decision = decide(world.pool())
+    assert decision.action == Action.TRIGGER_BATCH
+    assert [t.lane for t in decision.triggers] == ["screen"] * 3
+    assert [[p.number for p in t.prs] for t in decision.triggers] == [[1, 2], [3, 4], [5, 6]]
+    world.run_until_idle()
+    assert sorted(world.merged) == list(range(1, 9))
+
+
+@st.composite
+def worlds(draw: st.DrawFn):
+    count = draw(st.integers(min_value=1, max_value=10))
+    numbers = list(range(1, count + 1))
+    bad = draw(st.sets(st.sampled_from(numbers), max_size=3))
+    pairs = set()
+    if count >= 2:
+        for _ in range(draw(st.integers(0, 2))):
+            a, b = draw(st.lists(st.sampled_from(numbers), min_size=2, max_size=2, unique=True))
+            pairs.add(frozenset({a, b}))
+    policy = lanes_policy(
+        fast_forward=draw(st.booleans()),
+        landing_interval=draw(st.sampled_from([0.0, 120.0, 900.0])),
+        screen_failures_per_hour=draw(st.sampled_from([0.0, 0.5, 2.0])),
+        screen_batch=draw(st.integers(1, 4)),
+        max_concurrent_runs=draw(st.integers(1, 6)),
+    )
+    world = lanes_world(0, bad=set(bad), pairs=pairs, policy=policy)
+    arrivals = draw(st.lists(st.integers(0, 6), min_size=count, max_size=count))
+    flaky = draw(st.sets(st.sampled_from(numbers), max_size=2))
+    world.flaky |= {(n,) for n in flaky}
+    return world, sorted(zip(arrivals, numbers, strict=True))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(worlds())
+def test_only_tested_trees_land_and_nothing_is_stuck_forever(case):
+    world, arrivals = case
+    for minute in range(7):
+        for at, n in arrivals:
+            if at == minute:
+                world.prs[n] = make_pr(n)
+        world.step()
+    world.run_until_idle()
+    # Every state the base reached after a landing is a tree that passed CI as a whole.
+    assert all(tree in world.tested for tree in world.landed_trees)
+    assert not set(world.merged) & world.bad
+    for pair in world.pairs:
+        assert not pair <= set(world.merged)
+    # Nothing is stuck: every PR merged or was named a culprit; a clean PR always merged.
+    everyone = {n for _, n in arrivals}
+    named = {p.number for p in world.broken}
+    assert everyone == set(world.merged) | named
+    in_pairs = set().union(*world.pairs) if world.pairs else set()
+    assert everyone - world.bad - in_pairs <= set(world.merged)

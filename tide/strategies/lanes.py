@@ -1,0 +1,195 @@
+"""Two lanes: screen new PRs when failures are common, land screened ones in a stack (pure).
+
+- **Landing lane.** Run k tests base + layer 1 + ... + layer k, built on run k-1's commit.
+  The deepest passed run that sits on the base lands (fast-forward makes it exact; API
+  merges land the same tree, which the next run checks); the runs above it stay valid. A
+  failed run dooms only the runs built on it; their other PRs are stacked again below it.
+- **Screening lane.** While PRs have been found broken often lately
+  (`screen_failures_per_hour` over `screen_window`), new PRs are first tested on the base in
+  small parallel groups (`screen_batch`), only to learn who is bad; a passed group needs no
+  further single runs. Suspects of any failed run (screening or stacked) are tested in
+  halves, then alone; a PR that fails alone after failing as the only suspect is a culprit.
+- **Pacing.** With no recent culprit, the stack takes a new layer of every ready PR at most
+  once per `landing_interval` (few CI runs); with recent culprits each ready PR gets its own
+  layer at once, so a failure names its culprit and latency stays near one CI run.
+- `max_concurrent_runs` caps the pool's pending runs; the landing lane goes first.
+"""
+
+from __future__ import annotations
+
+from tide.decision import Action, Decision, PoolState, Stack, Trigger
+from tide.model import Layer, PullRequest, StagedPR
+from tide.priority import in_priority_order
+from tide.runbook import attempt_for, describe
+from tide.strategies.lanes_book import LAND, SCREEN, LaneBook, Placed, read_lanes
+
+
+def _mode(pool: PoolState, book: LaneBook) -> str:
+    q = pool.policy.queue
+    hours = max(q.screen_window / 3600.0, 1e-9)
+    if (
+        q.screen_failures_per_hour > 0
+        and book.recent_culprits / hours >= q.screen_failures_per_hour
+    ):
+        return "screening"
+    return "failing" if book.recent_culprits else "calm"
+
+
+def _stack_on(tail: Placed | None, pool: PoolState) -> Stack | None:
+    """Build on the tail's commit, re-based on the layer the base has reached."""
+    if tail is None:
+        return None
+    run, cut = tail.run, tail.offset
+    if cut == 0:
+        base_sha, base_tree = run.base_sha, run.base_tree
+    else:
+        below = next(la for la in run.layers if la.size == cut)
+        base_sha, base_tree = below.commit_sha, below.tree_sha
+    layers = tuple(Layer(la.size - cut, la.commit_sha, la.tree_sha) for la in run.layers)
+    layers = tuple(la for la in layers if la.size > 0)
+    layers += (Layer(len(run.prs) - cut, run.commit_sha, run.tree_sha),)
+    return Stack(run.commit_sha, base_sha, base_tree, tail.rest, layers)
+
+
+def _land_trigger(
+    pool: PoolState, book: LaneBook, ready: list[PullRequest], mode: str
+) -> Trigger | None:
+    if not ready:
+        return None
+    q = pool.policy.queue
+    first = ready[0]
+    paced = mode == "calm" and first.number not in book.history
+    last = book.last_land_start
+    recent = last is not None and (pool.now - last).total_seconds() < q.landing_interval
+    if paced and book.stack and recent:
+        return None
+    if mode == "failing" or first.number in book.history:
+        layer = [first]  # a failure of this layer names its culprit
+    else:
+        layer = [pr for pr in ready if pr.number not in book.history]
+        limit = pool.policy.batch_size_limit
+        layer = layer[: 1 if limit < 0 else (limit or len(layer))]
+    tail = max(book.stack, key=lambda p: (len(p.rest), p.run.created_at), default=None)
+    stack = _stack_on(tail, pool)
+    where = f"on {tail.run.ref}" if tail else f"on base {pool.base_sha[:7]}"
+    attempt = 1 if stack else attempt_for(pool, layer)
+    return Trigger(
+        tuple(layer), attempt, f"stacking {describe(layer)} {where}", lane=LAND, stack=stack
+    )
+
+
+def _screen_triggers(
+    pool: PoolState, book: LaneBook, fresh: list[PullRequest], room: int
+) -> list[Trigger]:
+    """Halves (then singles) of each failure's suspects, then groups of new PRs."""
+    by_number = {pr.number: pr for pr in pool.eligible}
+    taken = set(book.screening)
+    out: list[Trigger] = []
+    for failure in sorted(book.failures, key=lambda f: len(f.suspects)):
+        left = [by_number[n] for n in failure.suspects if n not in taken and n in by_number]
+        if not left or len(left) < len(failure.suspects):
+            continue
+        # Each suspect alone, all at once: one CI duration to know who failed.
+        parts = [[pr] for pr in left]
+        for part in parts:
+            why = (
+                f"testing #{part[0].number} alone after {failure.result.run.ref} failed"
+                if len(part) == 1
+                else f"screening {describe(part)}: suspects of {failure.result.run.ref}"
+            )
+            out.append(Trigger(tuple(part), attempt_for(pool, part), why, lane=SCREEN))
+            taken.update(pr.number for pr in part)
+    size = max(1, pool.policy.queue.screen_batch)
+    groups = [fresh[i : i + size] for i in range(0, len(fresh), size)]
+    for group in groups:
+        why = f"screening {describe(group)} on base {pool.base_sha[:7]}"
+        out.append(Trigger(tuple(group), attempt_for(pool, group), why, lane=SCREEN))
+    return out[: max(0, room)]
+
+
+def decide_lanes(pool: PoolState, _book: object = None) -> Decision:
+    book = read_lanes(pool)
+    guilty = {c.pr.number for c in book.culprits}
+    candidates = [pr for pr in pool.eligible if pr.number not in guilty]
+    mode = _mode(pool, book)
+    stacked = {p.number for placed in book.stack for p in placed.rest}
+    suspects = {n for f in book.failures for n in f.suspects}
+    waiting = stacked | suspects | book.deferred | book.screening
+    ordered = in_priority_order(candidates, pool.policy.priority)
+    free = [pr for pr in ordered if pr.number not in waiting]
+    if mode == "screening":
+        ready = [pr for pr in free if pr.number in book.proven]
+        fresh = [pr for pr in free if pr.number not in book.proven]
+    else:
+        ready, fresh = free, []
+    landing = _landing(pool, book)
+    triggers: list[Trigger] = []
+    room = pool.policy.queue.max_concurrent_runs - len(book.inflight)
+    # Stack only on what this sync's landing keeps valid.
+    steady = landing is None or landing in book.stack
+    if room > 0:
+        land = _land_trigger(pool, book, ready, mode) if steady else None
+        if land is not None:
+            triggers.append(land)
+            room -= 1
+        triggers += _screen_triggers(pool, book, fresh, room)
+    if landing is not None:
+        prs = _prs(pool, landing.rest)
+        return Decision(
+            Action.MERGE_BATCH if len(prs) > 1 else Action.MERGE,
+            f"staging run {landing.run.ref} passed on base {pool.base_sha[:7]}: "
+            f"merging {describe(prs)}",
+            prs=prs,
+            merge_run=landing.run,
+            triggers=tuple(triggers),
+            culprits=book.culprits,
+            obsolete=book.obsolete,
+        )
+    if not book.stack and not book.inflight and not triggers:
+        direct = [pr for pr in ordered if pr.number in pool.up_to_date]
+        if direct:
+            pick = direct[0]
+            return Decision(
+                Action.MERGE,
+                f"#{pick.number} already contains base {pool.base_sha[:7]} and its checks passed",
+                prs=(pick,),
+                culprits=book.culprits,
+                obsolete=book.obsolete,
+            )
+    if triggers:
+        prs = tuple(pr for t in triggers for pr in t.prs)
+        return Decision(
+            Action.TRIGGER_BATCH if len(prs) > 1 else Action.TRIGGER,
+            "; ".join(t.why for t in triggers),
+            prs=prs,
+            triggers=tuple(triggers),
+            culprits=book.culprits,
+            obsolete=book.obsolete,
+        )
+    return Decision(
+        Action.WAIT, _waiting(pool, book, mode), culprits=book.culprits, obsolete=book.obsolete
+    )
+
+
+def _landing(pool: PoolState, book: LaneBook) -> Placed | None:
+    """The passed run that lands the most; a screening run only while nothing is stacked
+    (landing it would move the base from under the stack)."""
+    stacked = [p for p in book.landable if p.run.lane == LAND]
+    pool_of = stacked or ([] if book.stack else list(book.landable))
+    return max(pool_of, key=lambda p: (len(p.rest), -p.run.created_at.timestamp()), default=None)
+
+
+def _prs(pool: PoolState, staged: tuple[StagedPR, ...]) -> tuple[PullRequest, ...]:
+    by_number = {pr.number: pr for pr in pool.eligible}
+    return tuple(by_number[p.number] for p in staged)
+
+
+def _waiting(pool: PoolState, book: LaneBook, mode: str) -> str:
+    if not pool.eligible:
+        return "no eligible PRs"
+    parts = [f"{len(book.inflight)} staging run(s) in flight"]
+    if book.stack:
+        parts.append(f"{sum(len(p.rest) for p in book.stack)} PR slot(s) stacked")
+    if len(book.inflight) >= pool.policy.queue.max_concurrent_runs:
+        parts.append(f"at max_concurrent_runs ({pool.policy.queue.max_concurrent_runs})")
+    return f"waiting ({mode}): " + ", ".join(parts)

@@ -1,0 +1,196 @@
+"""What the `lanes` strategy reads from a pool's runs (pure).
+
+Everything here is derived from the staging branches GitHub holds, so a restarted daemon
+reads the same stack, the same suspects and the same recent failure rate.
+
+- A run *sits on* the base when the base is its base or one of its layers (same commit, or
+  the same tree when the earlier PRs landed through the API), the PRs below that point are
+  no longer eligible and the ones above it are eligible at the tested heads.
+- A stacked run is *doomed* when a run it was built on failed: it is not stacked on any
+  further, but it still lands if it passes (the failure was a flake).
+- A failed run names *suspects*: its eligible PRs above the layer it was built on (all of
+  them for a screening run). A suspect is cleared by any later pass that contains it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from tide.decision import Culprit, PoolState
+from tide.model import StagedPR, StagingRun
+from tide.runbook import EVIDENCE_TTL
+from tide.staging import Outcome, RunResult
+
+SCREEN = "screen"
+LAND = "land"
+
+
+@dataclass(frozen=True, slots=True)
+class Placed:
+    """A run that sits on the current base, `offset` of its PRs already in it."""
+
+    result: RunResult
+    offset: int
+
+    @property
+    def run(self) -> StagingRun:
+        return self.result.run
+
+    @property
+    def rest(self) -> tuple[StagedPR, ...]:
+        return self.result.run.prs[self.offset :]
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """A failed run that still says something: the PRs it suspects, not cleared since."""
+
+    result: RunResult
+    suspects: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class LaneBook:
+    landable: tuple[Placed, ...]  # passed and sitting on the base
+    stack: tuple[Placed, ...]  # land runs sitting on the base, pending or passed, not doomed
+    inflight: tuple[RunResult, ...]  # pending runs we keep (they use CI capacity)
+    failures: tuple[Failure, ...]
+    deferred: frozenset[int]  # in a failed stacked run whose layer below is still running
+    history: frozenset[int]  # PRs that failed in a run at their current head (recently)
+    proven: frozenset[int]  # PRs in a passed run at their current head
+    screening: frozenset[int]  # PRs in a pending screening run
+    culprits: tuple[Culprit, ...]
+    recent_culprits: int  # PRs found broken within `screen_window`
+    last_land_start: datetime | None
+    obsolete: tuple[StagingRun, ...]
+
+
+def offset_on(run: StagingRun, pool: PoolState, heads: dict[int, str]) -> int | None:
+    """How many of the run's PRs the base already holds; None when it does not sit on it."""
+    points = [(0, run.base_sha, run.base_tree)]
+    points += [(la.size, la.commit_sha, la.tree_sha) for la in run.layers]
+    for size, sha, tree in reversed(points):
+        same_tree = bool(tree) and bool(pool.base_tree) and tree == pool.base_tree
+        if sha != pool.base_sha and not same_tree:
+            continue
+        done, rest = run.prs[:size], run.prs[size:]
+        if any(p.number in heads for p in done):
+            return None
+        if all(heads.get(p.number) == p.head_sha for p in rest):
+            return size
+        return None
+    return None
+
+
+def _at_head(prs: tuple[StagedPR, ...], heads: dict[int, str]) -> tuple[int, ...]:
+    return tuple(p.number for p in prs if heads.get(p.number) == p.head_sha)
+
+
+def read_lanes(pool: PoolState) -> LaneBook:
+    q = pool.policy.queue
+    heads = {pr.number: pr.head_sha for pr in pool.eligible}
+    by_commit = {r.run.commit_sha: r for r in pool.runs}
+    failed_commits = {r.run.commit_sha for r in pool.runs if r.outcome == Outcome.FAILURE}
+    passes: dict[int, list[datetime]] = {}
+    for r in pool.runs:
+        if r.outcome == Outcome.SUCCESS:
+            for n in _at_head(r.run.prs, heads):
+                passes.setdefault(n, []).append(r.run.created_at)
+
+    def cleared(n: int, since: datetime) -> bool:
+        return any(t > since for t in passes.get(n, ()))
+
+    landable: list[Placed] = []
+    stack: list[Placed] = []
+    inflight: list[RunResult] = []
+    obsolete: list[StagingRun] = []
+    screening: set[int] = set()
+    failures: list[Failure] = []
+    deferred: set[int] = set()
+    history: set[int] = set()
+    broken_recent: set[StagedPR] = set()
+    land_starts: list[datetime] = []
+    for result in pool.runs:
+        run = result.run
+        age = (pool.now - run.created_at).total_seconds()
+        if run.lane == LAND:
+            land_starts.append(run.created_at)
+        if result.outcome == Outcome.FAILURE:
+            explained = [p for p in run.prs if p in pool.broken]
+            history.update(_at_head(run.prs, heads))
+            if explained:
+                if age <= q.screen_window:
+                    broken_recent.update(explained)
+                    continue
+                obsolete.append(run)
+                continue
+            if age > max(EVIDENCE_TTL, q.screen_window):
+                obsolete.append(run)
+                continue
+            below = run.layers[-1] if run.layers else None
+            prefix = by_commit.get(below.commit_sha) if below else None
+            top = run.prs[below.size :] if below else run.prs
+            if prefix is not None and prefix.outcome == Outcome.PENDING:
+                deferred.update(_at_head(top, heads))
+                continue
+            if prefix is not None and prefix.outcome == Outcome.FAILURE:
+                if age > q.screen_window:
+                    obsolete.append(run)
+                continue  # the failure below explains this one
+            suspects = tuple(n for n in _at_head(top, heads) if not cleared(n, run.created_at))
+            if suspects:
+                failures.append(Failure(result, suspects))
+            elif age > q.screen_window or not _at_head(run.prs, heads):
+                obsolete.append(run)
+            continue
+        if run.lane == SCREEN and result.outcome == Outcome.PENDING:
+            if all(heads.get(p.number) == p.head_sha for p in run.prs):
+                inflight.append(result)
+                screening.update(p.number for p in run.prs)
+            else:
+                obsolete.append(run)
+            continue
+        offset = offset_on(run, pool, heads)
+        if offset is None:
+            # A passed screening run off the base is still proof its PRs are good.
+            keep = run.lane == SCREEN and bool(_at_head(run.prs, heads)) and age <= EVIDENCE_TTL
+            if not keep:
+                obsolete.append(run)
+            continue
+        placed = Placed(result, offset)
+        if result.outcome == Outcome.SUCCESS:
+            landable.append(placed)
+        else:
+            inflight.append(result)
+        doomed = any(la.commit_sha in failed_commits for la in run.layers)
+        if run.lane == LAND and not doomed:
+            stack.append(placed)
+    culprits = _culprits(pool, failures, q.single_retries)
+    guilty = {c.pr.number for c in culprits}
+    return LaneBook(
+        landable=tuple(landable),
+        stack=tuple(stack),
+        inflight=tuple(inflight),
+        failures=tuple(f for f in failures if not set(f.suspects) & guilty),
+        deferred=frozenset(deferred),
+        history=frozenset(history),
+        proven=frozenset(passes),
+        screening=frozenset(screening),
+        culprits=culprits,
+        recent_culprits=len(broken_recent) + len(culprits),
+        last_land_start=max(land_starts, default=None),
+        obsolete=tuple(obsolete),
+    )
+
+
+def _culprits(pool: PoolState, failures: list[Failure], retries: int) -> tuple[Culprit, ...]:
+    """A PR that is the only suspect of more than `retries` failures, with no pass since,
+    breaks the build (or what is landing ahead of it, which lands first)."""
+    out: list[Culprit] = []
+    for pr in pool.eligible:
+        mine = [f for f in failures if f.suspects == (pr.number,)]
+        if len(mine) > retries:
+            latest = max(mine, key=lambda f: f.result.run.created_at)
+            out.append(Culprit(pr, latest.result))
+    return tuple(out)
