@@ -40,6 +40,7 @@ class Metrics:
     rate_limited: int  # requests GitHub refused for the rate limit
     syncs: int
     skipped_syncs: int
+    peak_runs: int = 0  # staging CI runs in flight at once, at most
 
 
 def eligible_at(run: Run, pr: SimPR) -> datetime | None:
@@ -69,6 +70,22 @@ def staging_runs(run: Run) -> int:
     assert ci is not None
     prefix = "tide/"
     return len({(r.sha, r.attempt) for r in ci.runs if r.ref.startswith(prefix)})
+
+
+def peak_runs(run: Run) -> int:
+    """The most staging CI runs in flight at once (a run abandoned by tide still counts
+    until CI finishes it: the simulated CI does not cancel runs of deleted branches)."""
+    ci = run.repo.ci
+    assert ci is not None
+    events: list[tuple[datetime, int]] = []
+    for r in {(r.sha, r.attempt): r for r in ci.runs if r.ref.startswith("tide/")}.values():
+        events.append((r.started_at, 1))
+        events.append((r.ended_at or run.ended, -1))
+    peak = level = 0
+    for _, delta in sorted(events):
+        level += delta
+        peak = max(peak, level)
+    return peak
 
 
 def base_broken(run: Run) -> int:
@@ -135,4 +152,5 @@ def measure(run: Run) -> Metrics:
         rate_limited=limited,
         syncs=run.syncs,
         skipped_syncs=run.skipped_syncs,
+        peak_runs=peak_runs(run),
     )

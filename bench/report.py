@@ -30,6 +30,7 @@ class Row:
     base_broken: int  # total over seeds, not a median: it must be 0 everywhere
     good_culprits: float
     rate_limited: int  # total over seeds
+    peak_runs: int = 0  # the most over seeds
     vs_tide: float = math.nan
 
 
@@ -66,6 +67,7 @@ def rows(metrics: Sequence[Metrics], order: Sequence[tuple[str, str]]) -> list[R
                 base_broken=sum(m.base_broken for m in mine),
                 good_culprits=_median(m.good_culprits for m in mine),
                 rate_limited=sum(m.rate_limited for m in mine),
+                peak_runs=max(m.peak_runs for m in mine),
             )
         )
     baseline = {r.workload: r.merged_per_hour for r in out if r.strategy == BASELINE}
@@ -128,6 +130,53 @@ def targets(table: Sequence[Row], workloads: dict[str, Workload]) -> list[Target
                 best.vs_tide >= 1.5,
             )
         )
+    out += lane_targets(table, workloads)
+    return out
+
+
+# Issue 14's goals for the two-lane strategy: (workload, p50, p95 in CI durations, runs/merged).
+LANE_GOALS: dict[str, tuple[float | None, float | None, float | None]] = {
+    "healthy": (1.5, 2.0, 0.15),
+    "light": (1.1, 2.0, None),
+    "busy": (2.0, 2.5, 1.2),
+    "pairs": (None, None, None),
+}
+LANES = "lanes"
+MAX_IN_FLIGHT = 24
+
+
+def lane_targets(table: Sequence[Row], workloads: dict[str, Workload]) -> list[Target]:
+    out: list[Target] = []
+    for name, (p50, p95, cost) in LANE_GOALS.items():
+        row = _find(table, name, LANES)
+        if row is None or name not in workloads:
+            continue
+        ci = workloads[name].ci_minutes
+        out.append(Target(f"{name}: lanes keeps up", f"{row.good_left:g} left", row.good_left == 0))
+        for label, limit, value in (("p50", p50, row.p50_minutes), ("p95", p95, row.p95_minutes)):
+            if limit is not None:
+                out.append(
+                    Target(
+                        f"{name}: lanes {label} <= {limit:g} CI ({limit * ci:g} min)",
+                        f"{value:.1f} min ({value - limit * ci:+.1f})",
+                        value <= limit * ci,
+                    )
+                )
+        if cost is not None:
+            out.append(
+                Target(
+                    f"{name}: lanes <= {cost:g} CI runs per merged PR",
+                    f"{row.ci_runs_per_merged:.2f} ({row.ci_runs_per_merged - cost:+.2f})",
+                    row.ci_runs_per_merged <= cost,
+                )
+            )
+        out.append(
+            Target(
+                f"{name}: lanes <= {MAX_IN_FLIGHT} staging runs in flight",
+                f"peak {row.peak_runs}",
+                row.peak_runs <= MAX_IN_FLIGHT,
+            )
+        )
     return out
 
 
@@ -142,6 +191,7 @@ HEADER = (
     "CI runs/merged",
     "API req/merged",
     "base broken",
+    "peak runs",
 )
 
 
@@ -169,6 +219,7 @@ def render_table(table: Sequence[Row]) -> str:
             _num(r.ci_runs_per_merged, 2),
             _num(r.requests_per_merged, 0),
             str(r.base_broken),
+            str(r.peak_runs),
         ]
         previous = r.workload
         lines.append("| " + " | ".join(cells) + " |")

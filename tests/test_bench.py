@@ -4,6 +4,8 @@ the virtual clock, the idle-tick shortcut, and the targets it reports against.""
 from __future__ import annotations
 
 import itertools
+import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -136,3 +138,38 @@ def test_the_scale_world_has_the_issue_s_mix_of_prs():
     assert kinds["no-label"] == 100 and kinds["held"] == 80 and kinds["conflicting"] == 70
     per_repo = Counter(kind_of(i) for i in range(10))  # a repository of 10 PRs gets a mix
     assert len(per_repo) >= 3
+async def test_lanes_short_run_keeps_bad_prs_out_and_reports_its_peak(schema):
+    run = await simulate(TINY, "lanes", TINY_SEED)
+    m = measure(run)
+    assert m.base_broken == 0
+    assert m.merged >= len(arrivals(TINY, TINY_SEED)) // 2
+    assert m.culprits >= 1 and m.good_culprits == 0
+    assert 1 <= m.peak_runs <= 24
+
+
+def test_lane_goals_say_by_how_much_a_row_misses():
+    metrics = [
+        _metrics("busy", "lanes", 25.0, p50_minutes=45.0, p95_minutes=48.0, ci_runs_per_merged=1.5)
+    ]
+    order = [(m.workload, m.strategy) for m in metrics]
+    found = {t.name: t for t in targets(rows(metrics, order), WORKLOADS)}
+    assert found["busy: lanes keeps up"].passed
+    assert not found["busy: lanes p50 <= 2 CI (40 min)"].passed
+    assert found["busy: lanes p50 <= 2 CI (40 min)"].measured == "45.0 min (+5.0)"
+    assert found["busy: lanes p95 <= 2.5 CI (50 min)"].passed
+    assert found["busy: lanes <= 1.2 CI runs per merged PR"].measured == "1.50 (+0.30)"
+
+
+def test_the_quick_benchmark_runs_end_to_end(schema):
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run(
+        [sys.executable, "bench/throughput.py", "--quick", "--strategies", "lanes,bisect"],
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root)},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "PASS  base branch never broken" in done.stdout
+    assert "| pairs | bisect |" in done.stdout or "| pairs |" in done.stdout

@@ -140,6 +140,7 @@ class QueueOptions:
     screen_window: float = 3 * 3600.0
     screen_failures_per_hour: float = 2.0
     screen_batch: int = 3
+    screen_interval: float = 4 * 60.0
 
 
 @dataclass(frozen=True, slots=True)

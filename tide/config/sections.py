@@ -151,6 +151,7 @@ class QueueSettings(StrictModel):
     screen_window: Duration = _QUEUE_DEFAULTS.screen_window
     screen_failures_per_hour: float = Field(default=_QUEUE_DEFAULTS.screen_failures_per_hour, ge=0)
     screen_batch: int = Field(default=_QUEUE_DEFAULTS.screen_batch, ge=1)
+    screen_interval: Duration = _QUEUE_DEFAULTS.screen_interval
 
     @field_validator("staging_prefix")
     @classmethod
@@ -216,6 +217,7 @@ class QueueSettings(StrictModel):
             screen_window=self.screen_window,
             screen_failures_per_hour=self.screen_failures_per_hour,
             screen_batch=self.screen_batch,
+            screen_interval=self.screen_interval,
         )
 
 

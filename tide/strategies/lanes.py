@@ -6,7 +6,8 @@
   failed run dooms only the runs built on it; their other PRs are stacked again below it.
 - **Screening lane.** While PRs have been found broken often lately
   (`screen_failures_per_hour` over `screen_window`), new PRs are first tested on the base in
-  small parallel groups (`screen_batch`), only to learn who is bad; a passed group needs no
+  small parallel groups (`screen_batch`, or fewer after `screen_interval`), only to learn
+  who is bad; a passed group needs no
   further single runs. Suspects of any failed run (screening or stacked) are tested in
   halves, then alone; a PR that fails alone after failing as the only suspect is a culprit.
 - **Pacing.** With no recent culprit, the stack takes a new layer of every ready PR at most
@@ -99,7 +100,12 @@ def _screen_triggers(
             )
             out.append(Trigger(tuple(part), attempt_for(pool, part), why, lane=SCREEN))
             taken.update(pr.number for pr in part)
-    size = max(1, pool.policy.queue.screen_batch)
+    q = pool.policy.queue
+    size = max(1, q.screen_batch)
+    last = book.last_screen_start
+    recent = last is not None and (pool.now - last).total_seconds() < q.screen_interval
+    if len(fresh) < size and recent:
+        fresh = []  # wait for a fuller group: a passed group needs no single runs
     groups = [fresh[i : i + size] for i in range(0, len(fresh), size)]
     for group in groups:
         why = f"screening {describe(group)} on base {pool.base_sha[:7]}"

@@ -63,6 +63,7 @@ class LaneBook:
     culprits: tuple[Culprit, ...]
     recent_culprits: int  # PRs found broken within `screen_window`
     last_land_start: datetime | None
+    last_screen_start: datetime | None
     obsolete: tuple[StagingRun, ...]
 
 
@@ -111,11 +112,14 @@ def read_lanes(pool: PoolState) -> LaneBook:
     history: set[int] = set()
     broken_recent: set[StagedPR] = set()
     land_starts: list[datetime] = []
+    screen_starts: list[datetime] = []
     for result in pool.runs:
         run = result.run
         age = (pool.now - run.created_at).total_seconds()
         if run.lane == LAND:
             land_starts.append(run.created_at)
+        elif run.lane == SCREEN:
+            screen_starts.append(run.created_at)
         if result.outcome == Outcome.FAILURE:
             explained = [p for p in run.prs if p in pool.broken]
             history.update(_at_head(run.prs, heads))
@@ -180,6 +184,7 @@ def read_lanes(pool: PoolState) -> LaneBook:
         culprits=culprits,
         recent_culprits=len(broken_recent) + len(culprits),
         last_land_start=max(land_starts, default=None),
+        last_screen_start=max(screen_starts, default=None),
         obsolete=tuple(obsolete),
     )
 
