@@ -169,15 +169,21 @@ class LanesWorld:
         run = replace(result.run, contexts=(Context(CI, state),))
         return RunResult(run, outcome, outcome.value.lower())
 
-    def run_until_idle(self, limit: int = 600) -> None:
+    def run_until_idle(self, limit: int = 900, patience: int = 30) -> None:
+        """Sync until nothing is eligible; `patience` idle syncs in a row (nothing running,
+        nothing started: longer than any pacing interval here) is a stall."""
+        idle = 0
         for _ in range(limit):
             decision = self.step()
-            idle = decision.action == Action.WAIT and not any(
+            if decision.action != Action.WAIT or any(
                 r.outcome == Outcome.PENDING for r in self.runs
-            )
-            if idle:
-                if not self.pool().eligible:
-                    return
+            ):
+                idle = 0
+                continue
+            if not self.pool().eligible:
+                return
+            idle += 1
+            if idle > patience:
                 raise AssertionError(f"queue stalled: {decision.reason}")
         raise AssertionError("queue did not settle")
 

@@ -48,6 +48,7 @@ class Failure:
 
     result: RunResult
     suspects: tuple[int, ...]
+    alone: bool = False  # the run had only one suspect to begin with
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,9 +143,10 @@ def read_lanes(pool: PoolState) -> LaneBook:
                 if age > q.screen_window:
                     obsolete.append(run)
                 continue  # the failure below explains this one
-            suspects = tuple(n for n in _at_head(top, heads) if not cleared(n, run.created_at))
+            named = _at_head(top, heads)
+            suspects = tuple(n for n in named if not cleared(n, run.created_at))
             if suspects:
-                failures.append(Failure(result, suspects))
+                failures.append(Failure(result, suspects, alone=len(named) == 1))
             elif age > q.screen_window or not _at_head(run.prs, heads):
                 obsolete.append(run)
             continue
@@ -190,11 +192,12 @@ def read_lanes(pool: PoolState) -> LaneBook:
 
 
 def _culprits(pool: PoolState, failures: list[Failure], retries: int) -> tuple[Culprit, ...]:
-    """A PR that is the only suspect of more than `retries` failures, with no pass since,
-    breaks the build (or what is landing ahead of it, which lands first)."""
+    """A PR that was the only suspect of more than `retries` failures, with no pass since,
+    breaks the build (or what is landing ahead of it, which lands first). A group failure
+    whose other PRs passed later does not count: PRs may break only together."""
     out: list[Culprit] = []
     for pr in pool.eligible:
-        mine = [f for f in failures if f.suspects == (pr.number,)]
+        mine = [f for f in failures if f.alone and f.suspects == (pr.number,)]
         if len(mine) > retries:
             latest = max(mine, key=lambda f: f.result.run.created_at)
             out.append(Culprit(pr, latest.result))
