@@ -138,6 +138,8 @@ def test_the_scale_world_has_the_issue_s_mix_of_prs():
     assert kinds["no-label"] == 100 and kinds["held"] == 80 and kinds["conflicting"] == 70
     per_repo = Counter(kind_of(i) for i in range(10))  # a repository of 10 PRs gets a mix
     assert len(per_repo) >= 3
+
+
 async def test_lanes_short_run_keeps_bad_prs_out_and_reports_its_peak(schema):
     run = await simulate(TINY, "lanes", TINY_SEED)
     m = measure(run)
