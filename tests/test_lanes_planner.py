@@ -157,3 +157,32 @@ def test_only_tested_trees_land_and_nothing_is_stuck_forever(case):
     assert everyone == set(world.merged) | named
     in_pairs = set().union(*world.pairs) if world.pairs else set()
     assert everyone - world.bad - in_pairs <= set(world.merged)
+
+
+def test_the_lanes_knobs_load_from_config_and_bad_values_name_their_key():
+    import pytest
+    import yaml
+
+    from tide.config import ConfigError, parse_config
+    from tide.policy import FailureStrategy
+
+    doc = {
+        "tide": {"queries": [{"repos": ["org/repo"], "labels": ["lgtm"]}]},
+        "queue": {
+            "batch_failure_strategy": "lanes",
+            "max_concurrent_runs": 8,
+            "landing_interval": "5m",
+            "screen_window": "1h",
+            "screen_failures_per_hour": 3,
+            "screen_batch": 4,
+            "screen_interval": "2m",
+        },
+    }
+    q = parse_config(yaml.safe_dump(doc)).branch_policy("org", "repo", "main").queue
+    assert q.batch_failure_strategy == FailureStrategy.LANES
+    assert (q.max_concurrent_runs, q.landing_interval, q.screen_window) == (8, 300.0, 3600.0)
+    assert (q.screen_failures_per_hour, q.screen_batch, q.screen_interval) == (3.0, 4, 120.0)
+    doc["queue"]["max_concurrent_runs"] = 0
+    with pytest.raises(ConfigError) as caught:
+        parse_config(yaml.safe_dump(doc))
+    assert "max_concurrent_runs" in str(caught.value)
