@@ -153,6 +153,7 @@ class LanesWorld:
             layers=stack.layers if stack else (),
             tree_sha=tree_of(content),
             base_tree=stack.base_tree if stack else tree_of(self.content[self.base]),
+            verified=True,
         )
         good = self.passes(content) and not flaked
         self.verdicts[run.ref] = Outcome.SUCCESS if good else Outcome.FAILURE

@@ -102,7 +102,17 @@ def test_screening_starts_when_failures_are_common_and_respects_capacity():
         pr = make_pr(n)
         staged = StagedPR(n, pr.head_sha)
         world.broken.add(staged)
-        run = StagingRun("org", "repo", "main", f"tide/main-f{n}", "base0", (staged,), f"c{n}", old)
+        run = StagingRun(
+            "org",
+            "repo",
+            "main",
+            f"tide/main-f{n}",
+            "base0",
+            (staged,),
+            f"c{n}",
+            old,
+            verified=True,
+        )
         world.runs.append(RunResult(run, Outcome.FAILURE, "ci/test failed"))
     decision = decide(world.pool())
     assert decision.action == Action.TRIGGER_BATCH

@@ -29,7 +29,7 @@ def _mode(pool: PoolState, book: LaneBook) -> str:
     q = pool.policy.queue
     # Over the window, or over the runs GitHub holds when they cover less (a new queue), but
     # never under an hour: a burst of two culprits in ten minutes is not a rate.
-    oldest = min((r.run.created_at for r in pool.runs), default=pool.now)
+    oldest = min((r.run.created_at for r in pool.runs if r.run.verified), default=pool.now)
     covered = min(q.screen_window, max((pool.now - oldest).total_seconds(), 3600.0))
     hours = max(covered / 3600.0, 1e-9)
     if (

@@ -92,10 +92,12 @@ def _at_head(prs: tuple[StagedPR, ...], heads: dict[int, str]) -> tuple[int, ...
 def read_lanes(pool: PoolState) -> LaneBook:
     q = pool.policy.queue
     heads = {pr.number: pr.head_sha for pr in pool.eligible}
-    by_commit = {r.run.commit_sha: r for r in pool.runs}
-    failed_commits = {r.run.commit_sha for r in pool.runs if r.outcome == Outcome.FAILURE}
+    # A run not verified as tide's own (`tide.evidence`) is a claim: never used, never deleted.
+    runs = [r for r in pool.runs if r.run.verified]
+    by_commit = {r.run.commit_sha: r for r in runs}
+    failed_commits = {r.run.commit_sha for r in runs if r.outcome == Outcome.FAILURE}
     passes: dict[int, list[datetime]] = {}
-    for r in pool.runs:
+    for r in runs:
         if r.outcome == Outcome.SUCCESS:
             for n in _at_head(r.run.prs, heads):
                 passes.setdefault(n, []).append(r.run.created_at)
@@ -114,7 +116,7 @@ def read_lanes(pool: PoolState) -> LaneBook:
     broken_recent: set[StagedPR] = set()
     land_starts: list[datetime] = []
     screen_starts: list[datetime] = []
-    for result in pool.runs:
+    for result in runs:
         run = result.run
         age = (pool.now - run.created_at).total_seconds()
         if run.lane == LAND:
