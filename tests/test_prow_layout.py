@@ -335,3 +335,16 @@ async def test_tide_run_reads_prows_files_and_requires_the_presubmits_contexts(
     world.set_status("org/repo", pr.head_sha, "ci/lint", "success")  # the CI that did report
     assert await run_service(files.load(), files, once=True) == 0
     assert pr.state == "MERGED"
+
+
+def test_prows_sections_are_accepted_in_tides_file_and_typos_still_caught() -> None:
+    from tide.config import parse_config
+
+    config = parse_config("gerrit: {ratelimit: 5}\nplank: {}\ntide: {sync_period: 1m}\n")
+    assert config.prow_sections_not_used == ("gerrit", "plank")
+    with pytest.raises(ConfigError) as caught:
+        parse_config("sinkr: {}\nbogus: 1\n")
+    first, second = caught.value.problems
+    assert first.message == 'unknown key; did you mean "sinker"?'
+    assert "belongs under" not in second.message
+    assert second.message.endswith("daemon or a section of Prow's")

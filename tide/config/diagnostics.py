@@ -157,12 +157,16 @@ def _unknown_key(root: type[BaseModel], path: KeyPath) -> str:
         return "unknown key"
     known = [field.alias or name for name, field in model.model_fields.items()]
     key = str(path[-1])
-    guess = _nearest(key, known)
+    # The root also takes `daemon:` and Prow's own sections, which are not fields of it.
+    also: tuple[str, ...] = getattr(model, "other_top_level_keys", ()) if len(path) == 1 else ()
+    guess = _nearest(key, [*known, *also])
     if guess is not None:
         return f'unknown key; did you mean "{guess}"?'
     homes = _key_homes(root).get(key)
     if homes:
         return f"unknown key here; it belongs under {' or '.join(homes)}"
+    if also:
+        return f"unknown key; expected one of: {', '.join(known)}, daemon or a section of Prow's"
     return f"unknown key; expected one of: {', '.join(known)}"
 
 

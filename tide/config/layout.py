@@ -30,25 +30,12 @@ from tide.config.jobs import JobConfigSpec, Presubmit, presubmits_by_repo
 from tide.config.problems import ConfigError, Problem
 from tide.config.prow_context import ProwContext
 from tide.config.prow_merge import ONLY_MERGEABLE, BranchProtectionMerge
+from tide.config.prow_sections import DAEMON_KEY, PROW_GITHUB_KEYS, PROW_SECTIONS
 from tide.config.root import Config
 from tide.config.source import YamlDocument, YamlSyntaxError, read_yaml
 
-DAEMON_KEY = "daemon"
 OWN_SECTIONS = ("github", "queue", "server", "webhooks", "history", "log")
 SUPPLEMENTAL_SUFFIX = "_prowconfig.yaml"
-# Top-level keys of Prow's `Config` (ProwConfig and JobConfig) that tide does not read.
-PROW_SECTIONS = frozenset(
-    {
-        "branch-protection", "config_version_sha", "deck", "decorate_all_jobs",
-        "default_job_timeout", "disabled_clusters", "gangway", "gerrit", "github_reporter",
-        "horologium", "in_repo_config", "jenkins_operators", "log_level", "managed_webhooks",
-        "moonraker", "owners_dir_denylist", "periodics", "pipeline", "plank", "pod_namespace",
-        "postsubmits", "presets", "prow_ignored", "prowjob_default_entries",
-        "prowjob_namespace", "pubsub_subscriptions", "pubsub_triggers", "push_gateway",
-        "scheduler", "sinker", "slack_reporter_configs", "status_error_link",
-    }
-)  # fmt: skip
-PROW_GITHUB_KEYS = frozenset({"link_url"})
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,12 +5,15 @@ The decision modules never see YAML: they ask `branch_policy(org, repo, branch)`
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from pydantic import Field, PrivateAttr
 
 from tide.bounded import Lru
 from tide.config.base import StrictModel
 from tide.config.instance_section import InstanceSettings
 from tide.config.prow_context import ProwContext
+from tide.config.prow_sections import DAEMON_KEY, PROW_SECTIONS
 from tide.config.queries import deduplicate, org_exceptions_and_repos
 from tide.config.sections import (
     GitHubSettings,
@@ -38,6 +41,9 @@ class Config(StrictModel):
     history: HistorySettings = Field(default_factory=HistorySettings)
     log: LogSettings = Field(default_factory=LogSettings)
     instance: InstanceSettings = Field(default_factory=InstanceSettings)
+
+    # Accepted at the top level beside the fields (see tide.config.layout); for suggestions.
+    other_top_level_keys: ClassVar[tuple[str, ...]] = (DAEMON_KEY, *sorted(PROW_SECTIONS))
 
     _queries: tuple[Query, ...] = PrivateAttr(default=())
     _prow: ProwContext = PrivateAttr(default_factory=ProwContext)
