@@ -185,3 +185,19 @@ def test_pull_request_fields_render_like_prows_record() -> None:
         "kubernetes/kops#42 kubernetes/kops refs/heads/main <- fix-branch@abc123 by alice: "
         "Fix it / Details / MERGEABLE / 2024-05-06 07:08:09 +0000 UTC"
     )
+
+
+def test_a_format_string_from_a_pr_title_cannot_pad_without_bound() -> None:
+    # Go's fmt ignores widths over a million; `printf .Title` hands the PR author the format.
+    template = parse_template("{{ printf .Title 1 }}")
+    assert template.render({**PR, "Title": "%99999999999d|"}) == "1|"
+    assert parse_template('{{ printf "%*d" 5 1 }}').render(PR) == "    1"
+    assert parse_template('{{ printf "%-*d|" 3 1 }}').render(PR) == "1  |"
+
+
+def test_a_runaway_template_stops_with_an_error() -> None:
+    template = parse_template(
+        "{{ range 100000 }}{{ range 100000 }}{{ end }}{{ end }}", "tide.merge_commit_template"
+    )
+    with pytest.raises(TemplateError, match="ran more than 1000000 steps"):
+        template.render(PR)

@@ -27,6 +27,7 @@ from tide.gotemplate.parse import (
 _MISSING = object()
 _MAX_OUTPUT = 1 << 20  # a commit message; a runaway range stops here
 _MAX_RANGE = 100_000
+_MAX_STEPS = 1_000_000  # nested ranges over long values would otherwise run for hours
 
 
 class _Break(Exception):
@@ -61,6 +62,7 @@ class _Run:
     name: str
     out: list[str] = field(default_factory=list)
     size: int = 0
+    steps: int = 0
     variables: list[tuple[str, object]] = field(default_factory=list)
 
     def write(self, chunk: str, pos: int) -> None:
@@ -71,6 +73,9 @@ class _Run:
 
     def walk(self, nodes: Sequence[object], dot: object) -> None:
         for node in nodes:
+            self.steps += 1
+            if self.steps > _MAX_STEPS:
+                raise _Fail(f"ran more than {_MAX_STEPS} steps; stopped", _pos(node))
             if isinstance(node, Text):
                 self.write(node.value, node.pos)
             elif isinstance(node, Output):
@@ -117,6 +122,9 @@ class _Run:
         decl = node.pipe.decl
         mark = len(self.variables)
         for key, element in items:
+            self.steps += 1
+            if self.steps > _MAX_STEPS:
+                raise _Fail(f"ran more than {_MAX_STEPS} steps; stopped", node.pipe.pos)
             if len(decl) == 2:
                 self.set(decl[0], key, node.pipe.assign)
                 self.set(decl[1], element, node.pipe.assign)

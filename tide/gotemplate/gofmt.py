@@ -146,6 +146,9 @@ def quote(text: str) -> str:
     return "".join(out)
 
 
+# Go's fmt ignores widths and precisions over a million ("tooLarge"); so a format string
+# that came from a PR's title cannot make a gigabyte of padding.
+_MAX_WIDTH = 1_000_000
 _VERB = re.compile(r"%([-+# 0]*)(\*|\d+)?(?:\.(\*|\d+)?)?(.)", re.S)
 
 
@@ -174,11 +177,17 @@ def sprintf(fmt: str, args: Sequence[object]) -> str:
             if part == "*":
                 value = args[used] if used < len(args) else None
                 used += 1
-                setattr(spec, attr, value if isinstance(value, int) else None)
-            elif part is not None:
+                number = value if isinstance(value, int) and not isinstance(value, bool) else None
+                if number is not None and abs(number) <= _MAX_WIDTH:
+                    setattr(spec, attr, abs(number))
+                    if attr == "width" and number < 0:
+                        spec.flags += "-"
+                else:
+                    out.append("%!(BADWIDTH)" if attr == "width" else "%!(BADPREC)")
+            elif part is not None and int(part) <= _MAX_WIDTH:
                 setattr(spec, attr, int(part))
-        if match.group(0).endswith(".") or (precision is None and "." in match.group(0)[:-1]):
-            spec.precision = spec.precision or 0
+        if precision is None and "." in match.group(0)[:-1]:
+            spec.precision = spec.precision or 0  # "%.f": precision zero
         if used >= len(args):
             out.append(f"%!{verb}(MISSING)")
             continue
