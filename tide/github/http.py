@@ -154,6 +154,7 @@ class HttpTransport:
         params: Mapping[str, str] | None = None,
         idempotent: bool | None = None,
         label: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
     ) -> Response:
         """Send one logical request, retrying what is safe to retry.
 
@@ -176,6 +177,8 @@ class HttpTransport:
         while True:
             attempt += 1
             headers = await self._headers()
+            if extra_headers:
+                headers.update(extra_headers)
             try:
                 async with self._session.request(
                     method, target, json=body, headers=headers

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
+from urllib.parse import urlencode
 
 import structlog
 
@@ -26,6 +27,7 @@ from tide.github.errors import (
     Unauthorized,
     Unmergeable,
 )
+from tide.github.etag_cache import EtagCache
 from tide.github.http import JSON, HttpTransport, Response, path
 from tide.github.records import PullState
 from tide.model import Context, MergeMethod
@@ -40,6 +42,7 @@ class Rest:
     def __init__(self, http: HttpTransport, api_url: str) -> None:
         self._http = http
         self._base = api_url.rstrip("/")
+        self.etags = EtagCache()
 
     # -- pull requests ------------------------------------------------------------------------
 
@@ -367,6 +370,8 @@ class Rest:
     ) -> tuple[Response, str]:
         concrete = path(template, **parts)
         where = f"{method} {concrete}"
+        key = concrete + ("?" + urlencode(sorted(params.items())) if params else "")
+        etag = self.etags.validator(key) if method == "GET" else None
         response = await self._http.request(
             method,
             self._base + concrete,
@@ -375,7 +380,10 @@ class Rest:
             params=params,
             idempotent=idempotent,
             label=where,
+            extra_headers={"If-None-Match": etag} if etag else None,
         )
+        if method == "GET":
+            response = self.etags.answer(key, response)
         return response, where
 
 

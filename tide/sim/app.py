@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import re
 from collections.abc import Awaitable, Callable
@@ -155,17 +156,45 @@ async def _authenticated(
         return await _handle(request, handler)
     window = world.budgets.rest(token, world.now())
     response: web.StreamResponse
-    if not window.charge(1):
-        user = world.users[login]
-        response = error_response(
-            403,
-            f"API rate limit exceeded for user ID {user.id}.",
-            "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api",
-        )
+    if request.method == "GET" and request.headers.get("If-None-Match"):
+        # GitHub: a conditional request answered 304 does not count against the rate limit.
+        # A GET changes nothing, so it may be served before deciding what it costs.
+        response = await _handle(request, handler)
+        if _etag_matches(request, response):
+            response = web.Response(status=304, headers={"ETag": _etag_of(response)})
+        elif not window.charge(1):
+            response = _rate_limited(world, login)
+    elif not window.charge(1):
+        response = _rate_limited(world, login)
     else:
         response = await _handle(request, handler)
+    if request.method == "GET" and response.status == 200 and isinstance(response, web.Response):
+        response.headers.setdefault("ETag", _etag_of(response))
     response.headers.update(window.headers("core"))
     return response
+
+
+def _rate_limited(world: World, login: str) -> web.Response:
+    user = world.users[login]
+    return error_response(
+        403,
+        f"API rate limit exceeded for user ID {user.id}.",
+        "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api",
+    )
+
+
+def _etag_of(response: web.Response) -> str:
+    """A weak validator of the body and its page links, as GitHub sends on GET answers."""
+    digest = hashlib.sha256(response.headers.get("Link", "").encode())
+    digest.update(bytes(response.body or b""))
+    return 'W/"' + digest.hexdigest()[:40] + '"'
+
+
+def _etag_matches(request: web.Request, response: web.StreamResponse) -> bool:
+    if response.status != 200 or not isinstance(response, web.Response):
+        return False
+    sent = {tag.strip() for tag in request.headers.get("If-None-Match", "").split(",")}
+    return _etag_of(response) in sent
 
 
 async def _handle(request: web.Request, handler: Handler) -> web.StreamResponse:
