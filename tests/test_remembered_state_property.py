@@ -1,6 +1,7 @@
 """What a long-running daemon remembers between syncs (repository node ids, statuses left
-for later passes, the status pass's `updated:` searches) never makes it decide or report
-differently from a fresh daemon that reads everything anew (hypothesis).
+for later passes, the status pass's `updated:` searches and the PRs of their overlap it
+already judged) never makes it decide or report differently from a fresh daemon that reads
+everything anew (hypothesis).
 
 Random sequences of changes on GitHub between syncs (labels, pushes, CI results, merges by
 others, closes, new PRs, base moves, in two repositories); after each, a fresh daemon decides
@@ -125,7 +126,9 @@ async def play(history: dict) -> None:
             await kept.statuses_once()
             for change, pick, idle in history["steps"]:
                 apply(world, change, pick, idle, serial)
-                clock.advance(60 + 60 * idle)
+                # 15 s apart, the status pass's next search overlaps this one's (30 s):
+                # what it already judged at the same `updatedAt` it does not read again.
+                clock.advance(15 if idle == 0 else 60 * idle)
                 world.tick()
                 async with GitHub(
                     endpoint, StaticToken(TOKEN), clock=clock, retry=retry

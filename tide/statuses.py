@@ -18,6 +18,7 @@ from tide.criteria import Code, Verdict, evaluate, status_context_of
 from tide.github.client import GitHub
 from tide.github.clients import Clients
 from tide.github.errors import GitHubError
+from tide.github.pr_details import PullRequestRef
 from tide.github.search_query import open_prs_queries, open_prs_query
 from tide.model import PullRequest, RepoSettings, pool_key
 from tide.report import SyncReport
@@ -28,6 +29,9 @@ from tide.write_pace import WritePace
 log = structlog.get_logger()
 
 OVERLAP = timedelta(seconds=30)  # Tide re-reads the last 30 s: search indexing lags
+# A PR read this long after its `updatedAt` cannot change again without a newer `updatedAt`
+# (GitHub's are whole seconds; a little more for the clocks' difference).
+SETTLED = timedelta(seconds=2)
 FULL_PASS_EVERY = timedelta(minutes=30)
 
 
@@ -54,6 +58,10 @@ class StatusUpdater:
         self.clock = clock
         self.dry_run = dry_run
         self._latest: dict[str, datetime] = {}  # per search string: newest update seen
+        # Per search string, PRs of the overlap already judged at their `updatedAt`: the
+        # overlap's re-search is one point a page, and these need no detail read again.
+        self._handled: dict[str, dict[str, datetime]] = {}
+        self._reading: dict[str, tuple[str, datetime]] = {}  # this pass's: key -> (query, at)
         self._last_full: datetime | None = None
         self._settings: dict[str, RepoSettings] = {}
         self._protection: dict[str, tuple[str, ...]] = {}
@@ -87,6 +95,7 @@ class StatusUpdater:
         now = self.clock.now()
         full = self._last_full is None or now - self._last_full > FULL_PASS_EVERY
         found: dict[str, PullRequest] = {}
+        self._reading = {}
         for org, query in searches:
             await self._search(org, query, full, found, result)
         if full and not result.errors:
@@ -109,6 +118,7 @@ class StatusUpdater:
             found.setdefault(key, waiting)  # the search's copy, when there is one, is fresher
         writes: list[_Write] = []
         mine = [pr for pr in found.values() if f"{pr.org}/{pr.repo}" not in standby]
+        failed: set[str] = set()
         for pr in sorted(mine, key=lambda p: (p.org, p.repo, p.number)):
             try:
                 write = await self._one(config, report, pr)
@@ -116,8 +126,10 @@ class StatusUpdater:
                     writes.append(write)
             except GitHubError as exc:
                 result.errors.append(f"{pr.key}: {exc}")
+                failed.add(pr.key)
             result.evaluated += 1
         await self._paced_writes(writes, result)
+        self._remember_handled(failed)
         for error in result.errors:
             log.warning("status_pass_error", error=error)
         return result
@@ -128,9 +140,16 @@ class StatusUpdater:
         """Every open PR the query covers, or only those updated since the last pass."""
         latest = self._latest.get(query)
         start = None if full or latest is None else latest - OVERLAP
+        handled = {} if full else self._handled.get(query, {})
+        read_at = self.clock.now()
+
+        def seen(ref: PullRequestRef) -> bool:
+            key = f"{ref.org}/{ref.repo}#{ref.number}"
+            return ref.updated_at is not None and handled.get(key) == ref.updated_at
+
         try:
             gh = await self.clients.for_org(org)
-            searched = await gh.search.pull_requests(query, start=start)
+            searched = await gh.search.pull_requests(query, start=start, skip=seen)
         except GitHubError as exc:
             result.errors.append(str(exc))
             return
@@ -138,9 +157,25 @@ class StatusUpdater:
             result.errors.append(str(searched.error))
         for pr in searched.items:
             found[pr.key] = pr
+            if pr.updated_at is not None and pr.updated_at <= read_at - SETTLED:
+                self._reading[pr.key] = (query, pr.updated_at)
+        if full:
+            self._handled[query] = {}
         newest = max((pr.updated_at for pr in searched.items if pr.updated_at), default=None)
         if newest is not None and searched.error is None:
             self._latest[query] = newest
+
+    def _remember_handled(self, failed: set[str]) -> None:
+        """The PRs this pass read and judged, for the next overlap; a PR whose judging
+        failed is read again, and what fell out of every overlap window is forgotten."""
+        for key, (query, updated) in self._reading.items():
+            if key not in failed:
+                self._handled.setdefault(query, {})[key] = updated
+        self._reading = {}
+        for query, handled in self._handled.items():
+            latest = self._latest.get(query)
+            if latest is not None:
+                self._handled[query] = {k: t for k, t in handled.items() if t >= latest - OVERLAP}
 
     async def _paced_writes(self, writes: list[_Write], result: StatusPass) -> None:
         """Eligible PRs first (their status is what their authors wait for), within the

@@ -53,13 +53,20 @@ class Search:
         self._clock = clock
 
     async def pull_requests(
-        self, query: str, *, start: datetime | None = None, end: datetime | None = None
+        self,
+        query: str,
+        *,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        skip: Callable[[PullRequestRef], bool] | None = None,
     ) -> SearchResult[PullRequest]:
         """Every open PR matching a Tide search string, updated within [start, end]: which ones
         from a lean search, then their details by id (a quarter of the points of one search
-        with every field; see `tide.github.pr_details`)."""
+        with every field; see `tide.github.pr_details`). Hits `skip` says the caller already
+        read at this `updatedAt` get no detail read and are left out."""
         found = await self._search("search_pull_request_ids", pull_request_ref, query, start, end)
-        prs, error = await read_details(self._graphql, found.items)
+        wanted = [ref for ref in found.items if skip is None or not skip(ref)]
+        prs, error = await read_details(self._graphql, wanted)
         if error is not None:
             log.warning("github.details_partial", query=query, read=len(prs), error=str(error))
         return SearchResult(tuple(prs), found.error or error, found.truncated)
