@@ -156,8 +156,9 @@ async def _authenticated(
         return await _handle(request, handler)
     window = world.budgets.rest(token, world.now())
     response: web.StreamResponse
-    if request.method == "GET" and request.headers.get("If-None-Match"):
-        # GitHub: a conditional request answered 304 does not count against the rate limit.
+    if request.method == "GET" and request.headers.get("If-None-Match") and window.remaining:
+        # GitHub: a conditional request answered 304 does not count against the rate limit
+        # (with none left, the simulator refuses it like any other: the stricter reading).
         # A GET changes nothing, so it may be served before deciding what it costs.
         response = await _handle(request, handler)
         if _etag_matches(request, response):
