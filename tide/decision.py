@@ -41,6 +41,9 @@ class PoolState:
     # Heads GitHub refused to merge (a ruleset, a required review): never planned, so the
     # rest of the pool keeps merging (see `tide.setaside`).
     set_aside: frozenset[StagedPR] = frozenset()
+    # New staging runs this pool may start under `queue.max_concurrent_runs_total` (None:
+    # no overall cap); see `tide.capacity`.
+    run_room: int | None = None
 
     @property
     def key(self) -> str:

@@ -16,6 +16,7 @@ import structlog
 
 from tide import happenings
 from tide.bounded import Lru
+from tide.capacity import RunAllowance, in_flight
 from tide.clock import Clock
 from tide.config import Config
 from tide.criteria import Code, Verdict, effective_context_policy, evaluate
@@ -92,6 +93,7 @@ class Syncer:
         self._heads: dict[tuple[str, str, str], str] = {}  # this sync's default branch heads
         self._halted: dict[str, tuple[datetime, str]] = {}  # pool -> (until, operator error)
         self.set_aside = SetAsideBook()
+        self.allowance = RunAllowance()  # CI capacity over every pool
         self.narrator = Narrator()
         # Repositories that could not be read, with why: each sync reads them again and
         # shows them as errored pools until they answer; the others run meanwhile.
@@ -147,6 +149,7 @@ class Syncer:
                 groups.setdefault((org, repo, run.branch), [])
         limit = asyncio.Semaphore(config.max_goroutines)
         protection: dict[str, tuple[str, ...]] = {}
+        self.allowance.start_sync()
 
         async def one(key: tuple[str, str, str], prs: list[PullRequest]) -> PoolReport:
             async with limit:
@@ -168,6 +171,7 @@ class Syncer:
             self.set_aside.forget_missing({pr.key for pr in found.prs})
         if repos is None:
             self._prune_history(config)
+            self.allowance.forget(pool_key(*k) for k in groups)
         self.history.flush()
         report = SyncReport(
             started_at=started,
@@ -425,7 +429,14 @@ class Syncer:
             state = replace(state, up_to_date=await self._up_to_date(gh, state, cp, verdicts))
         except GitHubError as exc:
             log.warning("compare_failed", pool=state.key, error=str(exc))
-        decision = decide(state)
+        room = self.allowance.room(
+            config.queue.max_concurrent_runs_total, state.key, in_flight(state.runs)
+        )
+        decision = decide(replace(state, run_room=room))
+        if not self.dry_run:
+            # Taken now, before any await lets another pool ask, and whether or not each
+            # start succeeds: the cap errs on the safe side.
+            self.allowance.started(state.key, len(decision.triggers))
         if not complete:
             # A partial search hides PRs: keep their staging branches until we see them again.
             decision = replace(decision, obsolete=())

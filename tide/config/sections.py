@@ -147,6 +147,8 @@ class QueueSettings(StrictModel):
     merge_pause: Duration = _QUEUE_DEFAULTS.merge_pause
     refused_backoff: Duration = _QUEUE_DEFAULTS.refused_backoff
     max_concurrent_runs: int = Field(default=_QUEUE_DEFAULTS.max_concurrent_runs, ge=1)
+    # Over every pool of this instance (None: only the per-pool cap); see `tide.capacity`.
+    max_concurrent_runs_total: int | None = Field(default=None, ge=1)
     landing_interval: Duration = _QUEUE_DEFAULTS.landing_interval
     screen_window: Duration = _QUEUE_DEFAULTS.screen_window
     screen_failures_per_hour: float = Field(default=_QUEUE_DEFAULTS.screen_failures_per_hour, ge=0)
