@@ -41,6 +41,8 @@ def service_config(graphql: str, api: str, extra: str = "", fmt: str = "json") -
             labels: [lgtm]
         log:
           format: {fmt}
+        server:
+          port: 0
         """
     ) + textwrap.dedent(extra)
 

@@ -161,7 +161,7 @@ async def _authenticated(
         # (with none left, the simulator refuses it like any other: the stricter reading).
         # A GET changes nothing, so it may be served before deciding what it costs.
         response = await _handle(request, handler)
-        if _etag_matches(request, response):
+        if isinstance(response, web.Response) and _etag_matches(request, response):
             response = web.Response(status=304, headers={"ETag": _etag_of(response)})
         elif not window.charge(1):
             response = _rate_limited(world, login)
@@ -187,12 +187,13 @@ def _rate_limited(world: World, login: str) -> web.Response:
 def _etag_of(response: web.Response) -> str:
     """A weak validator of the body and its page links, as GitHub sends on GET answers."""
     digest = hashlib.sha256(response.headers.get("Link", "").encode())
-    digest.update(bytes(response.body or b""))
+    body = response.body
+    digest.update(bytes(body) if isinstance(body, bytes | bytearray) else b"")
     return 'W/"' + digest.hexdigest()[:40] + '"'
 
 
-def _etag_matches(request: web.Request, response: web.StreamResponse) -> bool:
-    if response.status != 200 or not isinstance(response, web.Response):
+def _etag_matches(request: web.Request, response: web.Response) -> bool:
+    if response.status != 200:
         return False
     sent = {tag.strip() for tag in request.headers.get("If-None-Match", "").split(",")}
     return _etag_of(response) in sent
