@@ -195,6 +195,7 @@ def test_cost_follows_github_s_documented_example() -> None:
 
 
 async def test_an_exhausted_budget_answers_rate_limited(world: World, http: SimHTTP) -> None:
+    world.create_repo("org/repo")
     world.budgets.set_remaining("sim-token", world.now(), graphql=3)
 
     reply = await http.graphql(document("search_issues"), DOCUMENT_VARIABLES["search_issues"])
@@ -206,6 +207,32 @@ async def test_an_exhausted_budget_answers_rate_limited(world: World, http: SimH
     assert exhausted.body["errors"][0]["type"] == "RATE_LIMITED"
     assert exhausted.body["errors"][0]["message"].startswith("API rate limit exceeded")
     assert exhausted.headers["x-ratelimit-remaining"] == "0"
+
+
+async def test_a_search_naming_a_missing_repository_fails_whole(
+    world: World, http: SimHTTP
+) -> None:
+    """GitHub's answer when one `repo:` of a search does not exist (or the token cannot see
+    it): no data at all, one INVALID error; the healthy repository's PRs are not served."""
+    world.create_repo("org/repo")
+    world.open_pr("org/repo", title="x", labels=["lgtm"])
+    query = 'is:pr state:open repo:"org/repo" repo:"org/renamed"'
+
+    reply = await http.graphql(document("search_pull_request_ids"), {"query": query})
+    users = await http.graphql(
+        document("search_pull_request_ids"), {"query": 'is:pr org:"nobody-here"'}
+    )
+
+    assert reply.status == 200
+    assert reply.body["data"] is None
+    [error] = reply.body["errors"]
+    assert error["type"] == "INVALID"
+    assert error["path"] == ["search"]
+    assert error["message"] == (
+        "The listed users and repositories cannot be searched either because the resources "
+        "do not exist or you do not have permission to view them."
+    )
+    assert users.body["errors"][0]["message"].startswith("The listed users cannot be searched")
 
 
 async def test_the_budget_refills_an_hour_after_the_window_opened(

@@ -29,6 +29,7 @@ from tide.sim.graphql_repo import (
     STATUS_CONTEXT,
 )
 from tide.sim.graphql_views import GitHubError, Resolver, connection, ctx, world
+from tide.sim.world import World
 
 MAX_SEARCH_RESULTS = 1000
 
@@ -57,6 +58,7 @@ def _search(_: Any, info: GraphQLResolveInfo, *, query: str, type: str, **args: 
     except search_syntax.SearchSyntaxError as err:
         raise GitHubError(str(err), "INVALID_SEARCH") from None
     w = world(info)
+    _check_scope(w, parsed)
     items = (
         item
         for repo in w.repos.values()
@@ -68,6 +70,30 @@ def _search(_: Any, info: GraphQLResolveInfo, *, query: str, type: str, **args: 
     found = parsed.run(items, seed=w.seed)
     reachable = found[:MAX_SEARCH_RESULTS]
     return connection(reachable, args, extra=_search_counts(len(found)))
+
+
+UNSEARCHABLE = (
+    "The listed users and repositories cannot be searched either because the resources do "
+    "not exist or you do not have permission to view them."
+)
+UNSEARCHABLE_USERS = (
+    "The listed users cannot be searched either because the users do not exist or you do "
+    "not have permission to view the users."
+)
+
+
+def _check_scope(w: World, parsed: search_syntax.Search) -> None:
+    """GitHub refuses the whole search (type INVALID, no data) when one `repo:`, `org:` or
+    `user:` it names does not exist or the token cannot see it; one such name hides every
+    other repository of the query."""
+    repos = w.repos
+    names = {name.lower() for name in repos}
+    owners = {repo.owner.lower() for repo in repos.values()}
+    owners |= {login.lower() for login in w.users}
+    if any(name not in names for name in parsed.scope_repos):
+        raise GitHubError(UNSEARCHABLE, "INVALID")
+    if any(owner not in owners for owner in parsed.scope_orgs):
+        raise GitHubError(UNSEARCHABLE_USERS, "INVALID")
 
 
 def _search_counts(issues: int) -> dict[str, int]:
