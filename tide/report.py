@@ -46,6 +46,9 @@ class SyncReport:
     graphql_cost: int = 0
     rate_remaining: int | None = None
     set_aside: dict[str, str] = field(default_factory=dict)  # PR key -> GitHub's refusal
+    # Repositories and orgs GitHub's search refuses (gone, or hidden from the token): other
+    # searches leave them out, or GitHub would refuse those whole too.
+    unsearchable: frozenset[str] = frozenset()
 
     @property
     def duration(self) -> float:
@@ -75,7 +78,7 @@ def merge_reports(old: SyncReport | None, new: SyncReport, repos: frozenset[str]
         repos={**old.repos, **new.repos},
         protection={**old.protection, **new.protection},
         set_aside={
-            **{k: v for k, v in old.set_aside.items() if outside(*_repo_of(k))},
+            **{k: v for k, v in old.set_aside.items() if outside(*repo_of(k))},
             **new.set_aside,
         },
         standby={
@@ -85,6 +88,7 @@ def merge_reports(old: SyncReport | None, new: SyncReport, repos: frozenset[str]
     )
 
 
-def _repo_of(pr_key: str) -> tuple[str, str]:
+def repo_of(pr_key: str) -> tuple[str, str]:
+    """`(org, repo)` of an `org/repo#n` key."""
     org, _, rest = pr_key.partition("/")
     return org, rest.partition("#")[0]

@@ -81,6 +81,10 @@ class StatusUpdater:
     async def update(self, config: Config, report: SyncReport | None) -> StatusPass:
         result = StatusPass()
         orgs, repos = config.org_exceptions_and_repos()
+        if report is not None and report.unsearchable:
+            # One name GitHub's search refuses would make it refuse the whole status search.
+            orgs = {o: e for o, e in orgs.items() if o not in report.unsearchable}
+            repos = frozenset(r for r in repos if r not in report.unsearchable)
         if not orgs and not repos:
             return result
         if self.clients.sharded:

@@ -28,22 +28,23 @@ from tide.github.clients import Clients
 from tide.github.errors import GitHubError
 from tide.github.records import RepositoryState, SearchResult
 from tide.github.repo_states import RepositoryStates
-from tide.github.search_query import (
-    blocker_org_queries,
-    blocker_query,
-    org_queries,
-    query_string,
-    repo_query_string,
-)
+from tide.github.search_query import blocker_org_queries, blocker_query, query_string
 from tide.history import History, Record, targets
 from tide.instance import Standby, StandbyWatch
 from tide.model import Blocker, MergeMethod, PullRequest, StagedPR, StagingRun, pool_key
 from tide.narrator import Narrator
 from tide.planner import decide
-from tide.policy import BranchPolicy, ContextPolicy, FailureStrategy
+from tide.policy import BranchPolicy, ContextPolicy, FailureStrategy, Query
 from tide.priority import in_priority_order
-from tide.report import PoolReport, SyncReport
+from tide.report import PoolReport, SyncReport, repo_of
 from tide.runbook import read_runs
+from tide.scoped_search import (
+    RefusedScopes,
+    narrowed,
+    scope_names,
+    search_queries,
+    unsearchable_reason,
+)
 from tide.setaside import SetAsideBook
 from tide.staging import RunResult, evaluate_run, expected_contexts
 from tide.staging_reader import StagingReader
@@ -98,6 +99,7 @@ class Syncer:
         # Repositories that could not be read, with why: each sync reads them again and
         # shows them as errored pools until they answer; the others run meanwhile.
         self.unreachable: dict[tuple[str, str], str] = {}
+        self.refused = RefusedScopes()  # scopes GitHub's search refuses, left out meanwhile
         self._pool_errors: dict[str, str] = {}  # pool -> the error last logged for it
         self._probed_at: datetime | None = None
         self._staging = StagingReader(self.clients)
@@ -128,7 +130,13 @@ class Syncer:
                 _, named = config.org_exceptions_and_repos()
                 wanted |= {(r.split("/", 1)[0], r.split("/", 1)[1]) for r in named}
         wanted |= {r for r in self.unreachable if repos is None or f"{r[0]}/{r[1]}" in repos}
-        states = await self._repositories(config, wanted)
+        refused = {
+            key: why
+            for key, why in self.refused.repos().items()
+            if repos is None or f"{key[0]}/{key[1]}" in repos
+        }
+        states = await self._repositories(config, wanted - refused.keys())
+        states.update(refused)  # errored pools, staging branches kept, until search sees them
         self._note_reachability(states, groups)
         standby = self.watch.check(
             [s for s in states.values() if isinstance(s, RepositoryState)],
@@ -168,7 +176,8 @@ class Syncer:
 
         reports = await asyncio.gather(*(one(k, v) for k, v in sorted(groups.items())))
         if repos is None and found.complete:
-            self.set_aside.forget_missing({pr.key for pr in found.prs})
+            hidden = {k for k in self.set_aside.reasons() if repo_of(k) in refused}
+            self.set_aside.forget_missing({pr.key for pr in found.prs} | hidden)
         if repos is None:
             self._prune_history(config)
             self.allowance.forget(pool_key(*k) for k in groups)
@@ -188,6 +197,7 @@ class Syncer:
             graphql_cost=self.clients.spent_this_sync(),
             rate_remaining=self.clients.remaining(),
             set_aside=self.set_aside.reasons(),
+            unsearchable=frozenset(self.refused.checked),
         )
         self.narrator.sync(report)
         return report
@@ -207,44 +217,35 @@ class Syncer:
     # -- reading ---------------------------------------------------------------------------
 
     async def _search(self, config: Config, repos: frozenset[str] | None) -> _Search:
-        prs: dict[str, PullRequest] = {}
-        errors: list[str] = []
-        complete = True
-        # (org, search string): with a GitHub App each org's installation searches its own.
-        strings: list[tuple[str, str]] = []
+        # (org, query): with a GitHub App each org's installation searches its own.
+        queries: list[tuple[str, Query]] = []
         if repos is not None:
             for full in sorted(repos):
                 org, repo = full.split("/", 1)
-                queries = config.queries_for_repo(org, repo)
-                strings += [(org, repo_query_string(q, full)) for q in queries]
+                one = {"orgs": (), "repos": (full,), "excluded_repos": ()}
+                queries += [(org, replace(q, **one)) for q in config.queries_for_repo(org, repo)]
         elif self.clients.sharded:
-            strings = [(org, s) for q in config.queries for org, s in org_queries(q).items()]
+            for q in config.queries:
+                for org in sorted({n.split("/", 1)[0] for n in scope_names(q)}):
+                    names = [n for n in scope_names(q) if n.split("/", 1)[0] == org]
+                    queries.append((org, narrowed(q, names)))
         else:
-            strings = [("", query_string(q)) for q in config.queries]
+            queries = [("", q) for q in config.queries]
+            self.refused.forget_unless({n for q in config.queries for n in scope_names(q)})
 
-        async def search(org: str, text: str) -> SearchResult[PullRequest]:
-            return await (await self.clients.for_org(org)).search.pull_requests(text)
+        async def search(org: str, query: Query) -> SearchResult[PullRequest]:
+            gh = await self.clients.for_org(org)
+            return await gh.search.pull_requests(query_string(query))
 
-        results = await asyncio.gather(
-            *(search(org, s) for org, s in strings), return_exceptions=True
-        )
-        for index, result in enumerate(results):
-            if isinstance(result, BaseException):
-                if not isinstance(result, GitHubError):
-                    raise result
-                errors.append(f"query {index}: {result}")
-                complete = False
-                continue
-            if result.error is not None:
-                errors.append(f"query {index}: {result.error}")
-                complete = False
-            for pr in result.items:
-                prs[pr.key] = pr
+        now = self.clock.now()
+        found = await search_queries(queries, search, self.refused, now, recheck=repos is None)
+        errors = [f"search: {error}" for error in found.errors]
         for error in errors:
             log.error("search_failed", error=error)
-        return _Search(
-            sorted(prs.values(), key=lambda p: (p.org, p.repo, p.number)), errors, complete
-        )
+        # A refused organization hides which repositories it holds: never act on that gap.
+        errors += [unsearchable_reason(org) for org in self.refused.orgs()]
+        prs = sorted(found.prs.values(), key=lambda p: (p.org, p.repo, p.number))
+        return _Search(prs, errors, not errors)
 
     async def _blockers(
         self, config: Config, only: frozenset[str] | None
@@ -252,6 +253,9 @@ class Syncer:
         orgs, repos = config.org_exceptions_and_repos()
         if only is not None:
             orgs, repos = {}, only
+        # A name the search refuses would make GitHub refuse the whole blocker search too.
+        orgs = {o: e for o, e in orgs.items() if o not in self.refused.checked}
+        repos = frozenset(r for r in repos if r not in self.refused.checked)
         label = config.blocker_label
         if self.clients.sharded:
             queries = list(blocker_org_queries(label, orgs, repos).items())

@@ -45,6 +45,11 @@ class InvalidRequest(GitHubError):
     """Refused locally before sending, because GitHub would refuse it (422)."""
 
 
+class Unsearchable(GitHubError):
+    """GitHub refused a whole search: a `repo:`, `org:` or `user:` it names does not exist or
+    the token cannot see it (GraphQL type INVALID; REST 422)."""
+
+
 class NotFound(GitHubError):
     """404: the repository, ref or object does not exist (or the token cannot see it)."""
 

@@ -25,7 +25,7 @@ from graphql.language import OperationDefinitionNode
 from tide.clock import Clock
 from tide.github.budget import RateBudget
 from tide.github.documents import document
-from tide.github.errors import GitHubError, NotFound, RateLimited
+from tide.github.errors import GitHubError, NotFound, RateLimited, Unsearchable
 from tide.github.http import JSON, HttpTransport
 from tide.github.retry import RESET_SLACK, SECONDARY_LIMIT_DEFAULT_WAIT, reset_time
 from tide.github.schema import github_schema
@@ -164,6 +164,8 @@ class GraphQL:
             errors = exc.errors or []
             kinds = {e.get("type") for e in errors if isinstance(e, dict)}
             error_type = NotFound if "NOT_FOUND" in kinds else GitHubError
+            if "INVALID" in kinds and "cannot be searched" in _first_message(errors):
+                error_type = Unsearchable
             raise error_type(_first_message(errors) or str(exc), endpoint=endpoint) from None
         except GraphQLError as exc:
             raise GitHubError(
