@@ -1,6 +1,7 @@
 """A partial outage stays partial: a repository tide cannot read (or search: GitHub refuses a
-whole search naming one missing repository) sits beside a healthy one as an errored pool (status API, dashboard, metrics, one log line per change) while the
-healthy one keeps merging; when it comes back, it is picked up."""
+whole search naming one missing repository) sits beside a healthy one as an errored pool
+(status API, dashboard, metrics, one log line per change) while the healthy one keeps
+merging; when it comes back, it is picked up."""
 
 from __future__ import annotations
 
@@ -70,3 +71,39 @@ async def test_an_unreachable_repository_is_an_errored_pool_beside_a_healthy_one
         ("repository_reachable", "org/gone"),
     ]
     assert not [e for e in events if e["event"] in ("pool_failed", "search_failed")]
+
+
+WITH_BLOCKERS = """
+tide:
+  sync_period: 1m
+  queries:
+  - repos: [org/repo, org/renamed]
+    labels: [lgtm]
+  blocker_label: tide/merge-blocker
+"""
+
+
+async def test_a_refused_repository_leaves_the_blocker_and_status_searches_working(schema):
+    """The blocker and status searches name every repository too: GitHub would refuse them
+    whole as well. The refused name is left out of them, searched alone once per five
+    minutes (not split out again every sync), and the healthy repository runs as usual."""
+    clock = VirtualClock()
+    world = make_world(clock)
+    pr = world.open_pr("org/repo", files={"a.txt": "1\n"}, labels=["lgtm"])
+    searches = "POST /graphql SearchPullRequestIds"
+    async with running_queue(world, clock, tide=WITH_BLOCKERS) as q:
+        await q.step()
+        report = q.reports[-1]
+        assert not report.errors
+        assert report.unsearchable == {"org/renamed"}
+        before = world.journal.count(searches)
+        await q.run(2)
+        per_step = (world.journal.count(searches) - before) / 2
+        await q.run(12)
+        assert q.merged() == [pr.number]
+        assert q.status(pr.number) is not None
+        assert q.daemon.last_status is not None and not q.daemon.last_status.errors
+        # one search a sync and one a status pass: the refused name is not split out again
+        assert per_step == 2
+        assert {p.key for p in q.daemon.last_report.pools} >= {"org/renamed:*"}
+        assert not q.daemon.last_report.errors
