@@ -107,3 +107,26 @@ async def test_a_refused_repository_leaves_the_blocker_and_status_searches_worki
         assert per_step == 2
         assert {p.key for p in q.daemon.last_report.pools} >= {"org/renamed:*"}
         assert not q.daemon.last_report.errors
+
+
+async def test_a_refused_organization_stops_no_other_and_deletes_nothing(schema):
+    """`org:` of an organization that does not exist: the query's other org still merges;
+    the refusal is a sync error (the org's repositories are unknown, so the search is not
+    complete and no staging branch is deleted), said once in the log."""
+    clock = VirtualClock()
+    world = make_world(clock)
+    pr = world.open_pr("org/repo", files={"a.txt": "1\n"}, labels=["lgtm"])
+    out = io.StringIO()
+    configure_logging("info", "json", stream=out)
+    tide = TWO_REPOS.replace("- repos: [org/repo, org/gone]", "- orgs: [org, ghost-org]")
+    async with running_queue(world, clock, tide=tide) as q:
+        await q.run(12)
+        assert q.merged() == [pr.number]
+        why = (
+            "organization ghost-org cannot be searched: "
+            "it does not exist or the token cannot see it"
+        )
+        assert q.daemon.last_report.errors == (why,)
+    events = [json.loads(line) for line in out.getvalue().splitlines()]
+    said = [e for e in events if e["event"] == "search_refused"]
+    assert [(e["scope"], e["error"]) for e in said] == [("ghost-org", why)]

@@ -231,6 +231,7 @@ class Syncer:
                     queries.append((org, narrowed(q, names)))
         else:
             queries = [("", q) for q in config.queries]
+        if repos is None:
             self.refused.forget_unless({n for q in config.queries for n in scope_names(q)})
 
         async def search(org: str, query: Query) -> SearchResult[PullRequest]:
