@@ -222,8 +222,10 @@ class Syncer:
         if repos is not None:
             for full in sorted(repos):
                 org, repo = full.split("/", 1)
-                one = {"orgs": (), "repos": (full,), "excluded_repos": ()}
-                queries += [(org, replace(q, **one)) for q in config.queries_for_repo(org, repo)]
+                queries += [
+                    (org, replace(q, orgs=(), repos=(full,), excluded_repos=()))
+                    for q in config.queries_for_repo(org, repo)
+                ]
         elif self.clients.sharded:
             for q in config.queries:
                 for org in sorted({n.split("/", 1)[0] for n in scope_names(q)}):
