@@ -196,3 +196,35 @@ def test_the_lanes_knobs_load_from_config_and_bad_values_name_their_key():
     with pytest.raises(ConfigError) as caught:
         parse_config(yaml.safe_dump(doc))
     assert "max_concurrent_runs" in str(caught.value)
+
+
+def test_a_passed_run_on_the_base_lands_and_names_none_of_its_prs_a_culprit():
+    """#6 failed alone twice after #4 + #6 passed on this very base: the pass is what lands
+    (found by the safety property: #6 was merged and named a culprit in one decision)."""
+
+    from planner_world import make_policy, make_run
+
+    from tide.decision import PoolState
+    from tide.policy import FailureStrategy
+
+    base = "a" * 40
+    four, six = make_pr(4), make_pr(6)
+    runs = (
+        make_run([four, six], base, Outcome.SUCCESS, created=T0),
+        make_run([six], base, Outcome.FAILURE, created=T0 + timedelta(minutes=1)),
+        make_run([six], base, Outcome.FAILURE, created=T0 + timedelta(minutes=2)),
+    )
+    pool = PoolState(
+        org="org",
+        repo="repo",
+        branch="main",
+        base_sha=base,
+        policy=make_policy(strategy=FailureStrategy.LANES),
+        now=T0 + timedelta(hours=1),
+        eligible=(four, six),
+        runs=runs,
+    )
+    d = decide(pool)
+    assert d.action == Action.MERGE_BATCH
+    assert d.numbers == (4, 6)
+    assert not d.culprits

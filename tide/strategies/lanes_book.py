@@ -174,7 +174,10 @@ def read_lanes(pool: PoolState) -> LaneBook:
         doomed = any(la.commit_sha in failed_commits for la in run.layers)
         if run.lane == LAND and not doomed:
             stack.append(placed)
-    culprits = _culprits(pool, failures, q.single_retries)
+    # A pass on exactly the current base outweighs failures of its PRs: that test is what
+    # lands (as in `tide.runbook`), so none of them is named a culprit meanwhile.
+    exempt = frozenset(p.number for placed in landable for p in placed.run.prs)
+    culprits = _culprits(pool, failures, q.single_retries, exempt)
     guilty = {c.pr.number for c in culprits}
     return LaneBook(
         landable=tuple(landable),
@@ -193,12 +196,16 @@ def read_lanes(pool: PoolState) -> LaneBook:
     )
 
 
-def _culprits(pool: PoolState, failures: list[Failure], retries: int) -> tuple[Culprit, ...]:
+def _culprits(
+    pool: PoolState, failures: list[Failure], retries: int, exempt: frozenset[int]
+) -> tuple[Culprit, ...]:
     """A PR that was the only suspect of more than `retries` failures, with no pass since,
     breaks the build (or what is landing ahead of it, which lands first). A group failure
     whose other PRs passed later does not count: PRs may break only together."""
     out: list[Culprit] = []
     for pr in pool.eligible:
+        if pr.number in exempt:
+            continue
         mine = [f for f in failures if f.alone and f.suspects == (pr.number,)]
         if len(mine) > retries:
             latest = max(mine, key=lambda f: f.result.run.created_at)
