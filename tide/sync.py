@@ -444,6 +444,10 @@ class Syncer:
             # Taken now, before any await lets another pool ask, and whether or not each
             # start succeeds: the cap errs on the safe side.
             self.allowance.started(state.key, len(decision.triggers))
+            if decision.triggers:
+                # The repository now holds staging branches, even if its PRs leave every
+                # query before the next sync: keep reading it so they are cleaned up.
+                self._staging_repos.add((org, repo))
         if not complete:
             # A partial search hides PRs: keep their staging branches until we see them again.
             decision = replace(decision, obsolete=())
