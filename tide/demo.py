@@ -10,13 +10,12 @@ from __future__ import annotations
 import asyncio
 import sys
 import tempfile
-import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
 from tide.clock import RealClock
-from tide.config import Config, parse_config
+from tide.config import Config
 from tide.config.layout import ConfigFiles
 from tide.daemon import ConfigHolder, Daemon
 from tide.github.auth import StaticToken
@@ -194,36 +193,6 @@ def demo_files(root: Path, sim: SimServer, speed: float, port: int = DEMO_PORT) 
         prow_config=root / "prow" / "config.yaml",
         job_config=root / "prow" / "jobs",
     )
-
-
-def demo_config(sim: SimServer, speed: float, port: int = DEMO_PORT) -> Config:
-    """The same config as one tide config.yaml (no Prow files)."""
-    period = max(1, round(2 / speed))
-    text = f"""
-    github:
-      graphql_url: {sim.graphql_url}
-      api_url: {sim.api_url}
-    tide:
-      sync_period: {period}s
-      status_update_period: {period}s
-      queries:
-      - orgs: [acme]
-        labels: [lgtm, approved]
-        missingLabels: [do-not-merge, do-not-merge/hold, do-not-merge/work-in-progress]
-      merge_method:
-        acme/gadgets: squash
-      context_options:
-        from-branch-protection: true
-      batch_size_limit:
-        "*": 5
-      blocker_label: tide/merge-blocker
-    queue:
-      merge_pause: 0.5s
-      context_start_timeout: 2m
-    server:
-      port: {port}
-    """
-    return parse_config(textwrap.dedent(text), source="demo")
 
 
 def prow_command(files: ConfigFiles) -> str:
