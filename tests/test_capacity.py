@@ -3,12 +3,12 @@ a pool that has no room left waits for it instead of starting runs."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from e2e import TOKEN, running_queue
 from hypothesis import given
 from hypothesis import strategies as st
-from planner_world import T0, make_policy, make_pr, make_run
+from planner_world import make_policy, make_pr, make_run
+from test_planner import BASE
+from test_planner import pool as planner_pool
 
 from tide.capacity import RunAllowance
 from tide.clock import VirtualClock
@@ -17,21 +17,9 @@ from tide.planner import decide
 from tide.sim import FakeCI, Job, World
 from tide.staging import Outcome
 
-BASE = "b" * 40
-
 
 def pool(prs, runs=(), policy=None, room=None) -> PoolState:
-    return PoolState(
-        org="org",
-        repo="repo",
-        branch="main",
-        base_sha=BASE,
-        policy=policy or make_policy(),
-        now=T0 + timedelta(minutes=30),
-        eligible=tuple(prs),
-        runs=tuple(runs),
-        run_room=room,
-    )
+    return planner_pool(prs, runs, policy, run_room=room)
 
 
 def test_parallel_bisection_with_room_for_one_run_tests_the_first_half_only():

@@ -8,10 +8,10 @@ import asyncio
 import json
 import os
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
+from test_service import service_config
 
 from tide.cli import main
 from tide.logs import overrides
@@ -19,24 +19,13 @@ from tide.logs import overrides
 
 def config_file(tmp_path: Path, graphql: str, api: str, fmt: str = "console") -> Path:
     path = tmp_path / "config.yaml"
-    text = f"""
-        github:
-          graphql_url: {graphql}
-          api_url: {api}
-          token_env: TIDE_TEST_TOKEN
-        tide:
-          sync_period: 1s
-          queries:
-          - repos: [org/repo]
-            labels: [lgtm]
-        log:
-          format: {fmt}
+    extra = f"""
         history:
           path: {tmp_path}/history.json
         queue:
           no_ci: true  # the world has no CI at all
         """
-    path.write_text(textwrap.dedent(text))
+    path.write_text(service_config(graphql, api, extra, fmt))
     return path
 
 
