@@ -37,7 +37,7 @@ from tide.daemon import ConfigHolder, Daemon
 from tide.github.auth import StaticToken
 from tide.github.client import GitHub, GitHubEndpoint
 from tide.history import History
-from tide.statuses import OVERLAP
+from tide.status_pass import OVERLAP
 from tide.write_pace import STATUS_SHARE, WriteLimits, WritePace
 
 STEADY_CYCLES = 2

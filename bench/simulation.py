@@ -18,11 +18,11 @@ from bench.strategies import READY_LABEL, REPO, config_for
 from bench.workload import Arrival, Kind, Workload, arrivals
 from tide.clock import VirtualClock
 from tide.daemon import ConfigHolder, Daemon
-from tide.decision import Action
 from tide.github.auth import StaticToken
 from tide.github.client import GitHub, GitHubEndpoint
 from tide.github.retry import RetryPolicy
 from tide.history import History
+from tide.pool import Action
 from tide.sim import FakeCI, Job, SimServer, World, fail_if_all_present
 from tide.sim.entities import SimPR, SimRepo
 from tide.sync import SyncReport

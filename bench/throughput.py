@@ -29,7 +29,7 @@ from bench.report import render_table, render_targets, rows, targets
 from bench.simulation import simulate
 from bench.strategies import ALL
 from bench.workload import EXTRA_WORKLOADS, WORKLOADS, Workload, quick
-from tide.decision import Action
+from tide.pool import Action
 from tide.sync import SyncReport
 
 KNOWN_WORKLOADS = {**WORKLOADS, **EXTRA_WORKLOADS}

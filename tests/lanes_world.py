@@ -13,10 +13,10 @@ from datetime import datetime, timedelta
 
 from planner_world import CI, T0, make_pr
 
-from tide.decision import Action, Decision, PoolState, Trigger
 from tide.model import Context, PullRequest, StagedPR, StagingRun, State
 from tide.planner import decide
 from tide.policy import BranchPolicy, ContextPolicy, FailureStrategy, Query, QueueOptions
+from tide.pool import Action, Decision, PoolState, Trigger
 from tide.staging import Outcome, RunResult
 
 

@@ -10,10 +10,10 @@ import hashlib
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
-from tide.decision import Action, Decision, PoolState
 from tide.model import Context, PullRequest, StagedPR, StagingRun, State
 from tide.planner import decide
 from tide.policy import BranchPolicy, ContextPolicy, FailureStrategy, Query, QueueOptions
+from tide.pool import Action, Decision, PoolState
 from tide.staging import Outcome, RunResult
 
 CI = "ci/test"

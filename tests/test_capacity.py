@@ -12,8 +12,8 @@ from test_planner import pool as planner_pool
 
 from tide.capacity import RunAllowance
 from tide.clock import VirtualClock
-from tide.decision import Action, PoolState
 from tide.planner import decide
+from tide.pool import Action, PoolState
 from tide.sim import FakeCI, Job, World
 from tide.staging import Outcome
 

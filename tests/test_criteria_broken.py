@@ -13,7 +13,7 @@ from builders import ALL_METHODS, PASSING_CI, at, branch_policy, comment, contex
 
 from tide.criteria import BROKEN_PREFIX, Code, broken_reason, evaluate, retest_requested
 from tide.model import Comment, Mergeable, PullRequest, State
-from tide.status import expected_status, needs_write
+from tide.status_text import expected_status, needs_write
 
 BROKE = f"{BROKEN_PREFIX}main when staged with #7 (ci/test failed)."
 POLICY = branch_policy()

@@ -14,7 +14,7 @@ from builders import ALL_METHODS, branch_policy, pull_request, repo_settings
 from tide.criteria import Code, evaluate, merge_blockers, merge_method
 from tide.model import Mergeable, MergeMethod, PullRequest, RepoSettings
 from tide.policy import BlocksPolicy, MergeLabels
-from tide.status import expected_status
+from tide.status_text import expected_status
 
 MERGE, SQUASH, REBASE = MergeMethod.MERGE, MergeMethod.SQUASH, MergeMethod.REBASE
 LABELS = MergeLabels(squash="tide/squash", rebase="tide/rebase", merge="tide/merge")

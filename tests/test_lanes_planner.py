@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 from lanes_world import lanes_policy, lanes_world
 from planner_world import T0, make_pr
 
-from tide.decision import Action
 from tide.model import Layer, StagedPR, StagingRun
 from tide.planner import decide
+from tide.pool import Action
 from tide.staging import Outcome, RunResult
 from tide.strategies.lanes_book import offset_on
 
@@ -204,8 +204,8 @@ def test_a_passed_run_on_the_base_lands_and_names_none_of_its_prs_a_culprit():
 
     from planner_world import make_policy, make_run
 
-    from tide.decision import PoolState
     from tide.policy import FailureStrategy
+    from tide.pool import PoolState
 
     base = "a" * 40
     four, six = make_pr(4), make_pr(6)

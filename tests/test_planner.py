@@ -8,10 +8,10 @@ from datetime import timedelta
 import pytest
 from planner_world import T0, make_policy, make_pr, make_run, with_labels, world_of
 
-from tide.decision import Action, PoolState
 from tide.model import Blocker, StagedPR
 from tide.planner import decide
 from tide.policy import FailureStrategy
+from tide.pool import Action, PoolState
 from tide.staging import Outcome
 
 BASE = "b" * 40

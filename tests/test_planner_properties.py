@@ -11,10 +11,10 @@ from hypothesis import strategies as st
 from planner_world import T0, make_policy, make_pr, make_run, world_of
 
 from tide.criteria import evaluate
-from tide.decision import Action, PoolState
 from tide.model import Context, RepoSettings, StagedPR, State
 from tide.planner import decide
 from tide.policy import ContextPolicy, FailureStrategy
+from tide.pool import Action, PoolState
 from tide.staging import Outcome, evaluate_run, expected_contexts
 
 

@@ -13,7 +13,7 @@ from test_server_api import served
 
 from tide.clock import VirtualClock
 from tide.config import ServerSettings, parse_config
-from tide.config.root import REPO_CACHE
+from tide.config.document import REPO_CACHE
 from tide.executor import COMMENTED_CACHE, Executor
 from tide.github import GitHub, GitHubEndpoint, StaticToken
 from tide.history import History, Record

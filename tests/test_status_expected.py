@@ -29,7 +29,7 @@ from builders import (
 from tide.criteria import Code, evaluate
 from tide.model import Blocker, Context, Mergeable, PullRequest, State
 from tide.policy import BlocksPolicy, BranchPolicy, MergeLabels, Query
-from tide.status import Status, expected_status
+from tide.status_text import Status, expected_status
 
 LONG = "need-a-very-super-duper-extra-not-short-at-all-label-name"
 NEEDED = ("need-1", "need-2", LONG)

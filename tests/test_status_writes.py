@@ -13,7 +13,7 @@ from builders import ALL_METHODS, PASSING_CI, branch_policy, context, pull_reque
 from tide.criteria import evaluate, status_context_of
 from tide.model import Context, PullRequest, State
 from tide.policy import BranchPolicy
-from tide.status import expected_status, needs_write, target_url, truncate_description
+from tide.status_text import expected_status, needs_write, target_url, truncate_description
 
 ELIGIBLE = branch_policy()
 NO_QUERIES = branch_policy(queries=())

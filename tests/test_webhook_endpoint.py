@@ -20,7 +20,7 @@ from tide.github.auth import StaticToken
 from tide.github.client import GitHub, GitHubEndpoint
 from tide.server.app import StatusServer
 from tide.sim import FakeCI, Job, SimServer, World
-from tide.webhooks import sign
+from tide.webhook_delivery import sign
 
 SECRET = "hook-secret"
 EXAMPLE = Path(__file__).parent / "fixtures" / "webhooks" / "pull_request.opened.json"

@@ -19,7 +19,7 @@ from test_webhook_endpoint import (
 )
 
 from tide.sim import SimServer
-from tide.webhooks import sign
+from tide.webhook_delivery import sign
 
 
 async def post_raw(

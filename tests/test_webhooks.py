@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tide.webhooks import (
+from tide.webhook_delivery import (
     Deliveries,
     WebhookSecretError,
     load_secret,

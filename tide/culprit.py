@@ -7,8 +7,8 @@ so its prefix must stay `BROKEN_PREFIX`; one comment per head SHA, found again b
 from __future__ import annotations
 
 from tide.criteria import BROKEN_PREFIX
-from tide.decision import Culprit, PoolState
 from tide.model import PullRequest
+from tide.pool import Culprit, PoolState
 
 BROKEN_MARK = "<!-- tide:broke-the-build {sha} -->"
 

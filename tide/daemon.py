@@ -25,13 +25,13 @@ from tide.clock import Clock, RealClock
 from tide.config import Config, ConfigError
 from tide.config.layout import ConfigFiles
 from tide.github.client import GitHub
-from tide.github.clients import Clients
+from tide.github.org_clients import Clients
 from tide.history import History
 from tide.instance import load_instance_id
 from tide.lease import KubernetesLease
 from tide.pace import Pacer
 from tide.report import SyncReport, merge_reports
-from tide.statuses import StatusPass, StatusUpdater
+from tide.status_pass import StatusPass, StatusUpdater
 from tide.sync import Syncer
 
 log = structlog.get_logger()

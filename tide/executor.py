@@ -18,7 +18,6 @@ from tide.bounded import Lru
 from tide.clock import Clock
 from tide.criteria import REFUSED_PREFIX, Verdict, status_context_of
 from tide.culprit import broken_comment, broken_status, failed_contexts, has_broken_comment
-from tide.decision import Action, Culprit, Decision, PoolState, Trigger
 from tide.evidence import claimed_id, mark_description
 from tide.github.client import GitHub
 from tide.github.errors import (
@@ -35,10 +34,11 @@ from tide.github.errors import (
 )
 from tide.model import PullRequest, StagedPR, StagingRun
 from tide.policy import BranchPolicy
+from tide.pool import Action, Culprit, Decision, PoolState, Trigger
 from tide.prow_record import github_pr
 from tide.setaside import one_line
 from tide.staging import commit_message, run_id, run_salt, scratch_ref, staging_ref
-from tide.status import target_url, truncate_description
+from tide.status_text import target_url, truncate_description
 from tide.template import TemplateError, parse_template, pull_request_fields
 
 log = structlog.get_logger()

@@ -13,12 +13,11 @@ from datetime import datetime
 from enum import StrEnum
 
 from tide.criteria import Code, Reason, Verdict, status_context_of
-from tide.decision import Action, Decision, PoolState
 from tide.history import Record
 from tide.model import Mergeable
 from tide.model import State as CtxState
 from tide.policy import BlocksPolicy, BranchPolicy, Query
-from tide.runbook import read_runs
+from tide.pool import Action, Decision, PoolState
 from tide.server.queue import (
     NOTHING_DONE,
     ContextView,
@@ -32,7 +31,8 @@ from tide.server.queue import (
     run_view,
     started_view,
 )
-from tide.status import Status
+from tide.status_text import Status
+from tide.strategies.steps import read_runs
 
 HISTORY_PER_PR = 20
 _PR_REF = re.compile(

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from tide.decision import Culprit
 from tide.history import Record, Target, targets
 from tide.model import PullRequest
+from tide.pool import Culprit
 from tide.staging import RunResult
 
 STAGING_FAILED = "STAGING_FAILED"

@@ -13,8 +13,8 @@ from datetime import datetime, timedelta
 
 import structlog
 
-from tide.decision import Action, Decision, PoolState
 from tide.executor import Execution
+from tide.pool import Action, Decision, PoolState
 from tide.report import SyncReport
 from tide.staging import Outcome, RunResult
 

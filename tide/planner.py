@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from tide.decision import Action, Decision, PoolState
 from tide.model import StagedPR
-from tide.runbook import read_runs
+from tide.pool import Action, Decision, PoolState
 from tide.strategies import strategy_for
+from tide.strategies.steps import read_runs
 
 
 def decide(pool: PoolState) -> Decision:

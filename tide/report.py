@@ -10,10 +10,10 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from tide.criteria import Verdict
-from tide.decision import Decision, PoolState
 from tide.executor import Execution
 from tide.github.records import RepositoryState
 from tide.model import Blocker, PullRequest
+from tide.pool import Decision, PoolState
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,8 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from tide.config import Config
-from tide.github.clients import Clients
 from tide.github.errors import GitHubError
+from tide.github.org_clients import Clients
 
 # Merging needs push access; triage or read can only watch.
 CAN_MERGE = {"ADMIN", "MAINTAIN", "WRITE"}

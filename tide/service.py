@@ -20,8 +20,8 @@ from tide.daemon import ConfigHolder, Daemon
 from tide.github.app_auth import GitHubApp, app_token_source
 from tide.github.auth import TokenSource, static_token
 from tide.github.client import GitHub, GitHubEndpoint
-from tide.github.clients import Clients
 from tide.github.errors import AuthError, GitHubError
+from tide.github.org_clients import Clients
 from tide.history import History
 from tide.instance import load_instance_id
 from tide.lease import KubernetesLease, LeaseUnavailable, incluster_api, lease_identity

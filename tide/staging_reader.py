@@ -15,8 +15,8 @@ import structlog
 
 from tide.config import Config
 from tide.evidence import graph_problem, mark_problem, unknown_step
-from tide.github.clients import Clients
 from tide.github.errors import GitHubError
+from tide.github.org_clients import Clients
 from tide.github.records import RepositoryState
 from tide.model import StagingRun
 from tide.staging import decode_run

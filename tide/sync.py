@@ -21,11 +21,10 @@ from tide.clock import Clock
 from tide.config import Config
 from tide.criteria import Code, Verdict, effective_context_policy, evaluate
 from tide.culprit import broken_status
-from tide.decision import Action, Decision, PoolState
 from tide.executor import Execution, Executor
 from tide.github.client import GitHub
-from tide.github.clients import Clients
 from tide.github.errors import GitHubError
+from tide.github.org_clients import Clients
 from tide.github.records import RepositoryState, SearchResult
 from tide.github.repo_states import RepositoryStates
 from tide.github.search_query import blocker_org_queries, blocker_query, query_string
@@ -35,9 +34,9 @@ from tide.model import Blocker, MergeMethod, PullRequest, StagedPR, StagingRun, 
 from tide.narrator import Narrator
 from tide.planner import decide
 from tide.policy import BranchPolicy, ContextPolicy, FailureStrategy, Query
+from tide.pool import Action, Decision, PoolState
 from tide.priority import in_priority_order
 from tide.report import PoolReport, SyncReport, repo_of
-from tide.runbook import read_runs
 from tide.scoped_search import (
     RefusedScopes,
     narrowed,
@@ -48,6 +47,7 @@ from tide.scoped_search import (
 from tide.setaside import SetAsideBook
 from tide.staging import RunResult, evaluate_run, expected_contexts
 from tide.staging_reader import StagingReader
+from tide.strategies.steps import read_runs
 
 log = structlog.get_logger()
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from tide.config.context_options import ContextOptions
+from tide.config.document import Config
 from tide.config.load import load_config, parse_config
 from tide.config.problems import ConfigError, Problem
-from tide.config.root import Config
 from tide.config.sections import (
     AppSettings,
     GitHubSettings,

@@ -26,12 +26,12 @@ from pydantic import ValidationError
 
 from tide.config.assembly import Assembly
 from tide.config.diagnostics import validation_problems
+from tide.config.document import Config
 from tide.config.jobs import JobConfigSpec, Presubmit, presubmits_by_repo
 from tide.config.problems import ConfigError, Problem
 from tide.config.prow_context import ProwContext
 from tide.config.prow_merge import ONLY_MERGEABLE, BranchProtectionMerge
 from tide.config.prow_sections import DAEMON_KEY, PROW_GITHUB_KEYS, PROW_SECTIONS
-from tide.config.root import Config
 from tide.config.source import YamlDocument, YamlSyntaxError, read_yaml
 
 OWN_SECTIONS = ("github", "queue", "server", "webhooks", "history", "log")

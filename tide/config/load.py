@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tide.config.document import Config
 from tide.config.layout import ConfigFiles, parse_text
-from tide.config.root import Config
 
 
 def load_config(path: str | Path) -> Config:

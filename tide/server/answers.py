@@ -21,7 +21,7 @@ from tide.model import PullRequest, RepoSettings, pool_key
 from tide.report import SyncReport
 from tide.server.throttle import ClientLimiter
 from tide.server.views import done_of
-from tide.status import Status, expected_status
+from tide.status_text import Status, expected_status
 
 LOOKUP_CACHE = 256  # answers about PRs outside the pools, kept until the next sync
 SEARCH_CACHE = 64  # branches whose open PRs were listed for such answers

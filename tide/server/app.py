@@ -32,8 +32,8 @@ from tide.server.pr_page import pr_page
 from tide.server.prow import prow_pools
 from tide.server.throttle import LookupThrottled
 from tide.server.views import Overview, overview
-from tide.server.webhook import WebhookEndpoint
-from tide.statuses import StatusPass
+from tide.server.webhook_endpoint import WebhookEndpoint
+from tide.status_pass import StatusPass
 
 log = structlog.get_logger()
 

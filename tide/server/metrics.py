@@ -16,9 +16,9 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from tide.decision import Action
 from tide.github.budget import RateBudget
 from tide.github.http import RequestCounters
+from tide.pool import Action
 from tide.report import PoolReport, SyncReport
 from tide.server.prow import buckets
 from tide.staging import Outcome

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from tide.model import Blocker, PullRequest
 from tide.prow_record import JSON, github_pr, go_time
 from tide.report import PoolReport, SyncReport
-from tide.runbook import read_runs
+from tide.strategies.steps import read_runs
 from tide.template import pull_request_fields
 
 

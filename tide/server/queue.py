@@ -9,11 +9,11 @@ from datetime import datetime
 from enum import StrEnum
 
 from tide.criteria import Verdict
-from tide.decision import Decision, PoolState
 from tide.model import Context, PullRequest, StagingRun
+from tide.pool import Decision, PoolState
 from tide.priority import in_priority_order
-from tide.runbook import RunBook, read_runs
 from tide.staging import Outcome, RunResult
+from tide.strategies.steps import RunBook, read_runs
 
 
 class Place(StrEnum):

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from tide.sim.entities import SimRepo
-from tide.webhooks import sign
+from tide.webhook_delivery import sign
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from tide.decision import Decision, PoolState
 from tide.policy import BranchPolicy, FailureStrategy
-from tide.runbook import RunBook
+from tide.pool import Decision, PoolState
 from tide.strategies.bisect import decide_bisect
 from tide.strategies.lanes import decide_lanes
+from tide.strategies.steps import RunBook
 from tide.strategies.tide import decide_tide
 
 Strategy = Callable[[PoolState, RunBook], Decision]

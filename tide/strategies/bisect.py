@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from math import ceil
 
-from tide.decision import Action, Decision, PoolState, Trigger
 from tide.model import PullRequest
+from tide.pool import Action, Decision, PoolState, Trigger
 from tide.priority import in_priority_order
-from tide.runbook import (
+from tide.staging import RunResult
+from tide.strategies.steps import (
     RunBook,
     attempt_for,
     best_passed,
@@ -25,7 +26,6 @@ from tide.runbook import (
     wait,
     waiting_reason,
 )
-from tide.staging import RunResult
 
 
 def batch_limit(pool: PoolState) -> int:

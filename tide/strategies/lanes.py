@@ -18,11 +18,11 @@
 
 from __future__ import annotations
 
-from tide.decision import Action, Decision, PoolState, Stack, Trigger
 from tide.model import Layer, PullRequest, StagedPR
+from tide.pool import Action, Decision, PoolState, Stack, Trigger
 from tide.priority import in_priority_order
-from tide.runbook import attempt_for, describe
 from tide.strategies.lanes_book import LAND, SCREEN, LaneBook, Placed, read_lanes
+from tide.strategies.steps import attempt_for, describe
 
 
 def _mode(pool: PoolState, book: LaneBook) -> str:

@@ -17,10 +17,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from tide.decision import Culprit, PoolState
 from tide.model import StagedPR, StagingRun
-from tide.runbook import EVIDENCE_TTL
+from tide.pool import Culprit, PoolState
 from tide.staging import Outcome, RunResult
+from tide.strategies.steps import EVIDENCE_TTL
 
 SCREEN = "screen"
 LAND = "land"
@@ -175,7 +175,7 @@ def read_lanes(pool: PoolState) -> LaneBook:
         if run.lane == LAND and not doomed:
             stack.append(placed)
     # A pass on exactly the current base outweighs failures of its PRs: that test is what
-    # lands (as in `tide.runbook`), so none of them is named a culprit meanwhile.
+    # lands (as in `tide.strategies.steps`), so none of them is named a culprit meanwhile.
     exempt = frozenset(p.number for placed in landable for p in placed.run.prs)
     culprits = _culprits(pool, failures, q.single_retries, exempt)
     guilty = {c.pr.number for c in culprits}

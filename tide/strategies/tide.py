@@ -9,10 +9,10 @@ whose serial test fails leaves the pool until its head changes or a retest is as
 
 from __future__ import annotations
 
-from tide.decision import Action, Decision, PoolState, Trigger
 from tide.model import PullRequest
+from tide.pool import Action, Decision, PoolState, Trigger
 from tide.priority import highest_priority
-from tide.runbook import (
+from tide.strategies.steps import (
     RunBook,
     attempt_for,
     describe,

@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from tide.decision import Action, Culprit, Decision, PoolState
 from tide.model import PullRequest, StagedPR, StagingRun
 from tide.policy import FailureStrategy
+from tide.pool import Action, Culprit, Decision, PoolState
 from tide.priority import highest_priority
 from tide.staging import Outcome, RunResult
 

@@ -16,14 +16,14 @@ from tide.clock import Clock
 from tide.config import Config
 from tide.criteria import Code, Verdict, evaluate, status_context_of
 from tide.github.client import GitHub
-from tide.github.clients import Clients
 from tide.github.errors import GitHubError
+from tide.github.org_clients import Clients
 from tide.github.pr_details import PullRequestRef
 from tide.github.search_query import open_prs_queries, open_prs_query
 from tide.model import PullRequest, RepoSettings, pool_key
 from tide.report import SyncReport
 from tide.setaside import recorded_refusal
-from tide.status import Status, expected_status, needs_write
+from tide.status_text import Status, expected_status, needs_write
 from tide.write_pace import WritePace
 
 log = structlog.get_logger()

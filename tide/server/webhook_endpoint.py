@@ -14,7 +14,7 @@ from aiohttp import web
 
 from tide.config import Config
 from tide.daemon import Daemon
-from tide.webhooks import (
+from tide.webhook_delivery import (
     DELIVERY_HEADER,
     EVENT_HEADER,
     SIGNATURE_HEADER,
