@@ -12,8 +12,8 @@ from e2e import TOKEN, make_world, running_queue
 
 from tide.clock import VirtualClock
 from tide.server.app import StatusServer
-from tide.server.html import el, safe_url
 from tide.sim import World
+from tide.views.html import el, safe_url
 
 HOSTILE_TITLE = (
     '<script>alert("pwned")</script>"\'><img src=x onerror=alert(1)> & ' + "very long " * 500

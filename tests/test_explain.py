@@ -10,12 +10,12 @@ from builders import ALL_METHODS, at, blocker, branch_policy, context, pull_requ
 from planner_world import T0, make_policy, make_pr, make_run
 
 from tide.criteria import evaluate
-from tide.explain import Presence, explain, not_open, parse_pr_ref
 from tide.history import Record, Target
 from tide.model import StagedPR, StagingRun, State
 from tide.pool import Action, Decision, PoolState
-from tide.server.queue import Done, Place, format_duration, queue_of
 from tide.staging import Outcome
+from tide.views.explain import Presence, explain, not_open, parse_pr_ref
+from tide.views.queue import Done, Place, format_duration, queue_of
 
 READY = query(labels=["lgtm", "approved"], missing_labels=["do-not-merge/hold"])
 POLICY = branch_policy(queries=[READY])

@@ -18,10 +18,10 @@ from tide.executor import COMMENTED_CACHE, Executor
 from tide.github import GitHub, GitHubEndpoint, StaticToken
 from tide.history import History, Record
 from tide.server.access import exposed_without_protection
-from tide.server.answers import LOOKUP_CACHE, PRLookup
-from tide.server.throttle import ClientLimiter
 from tide.sim import SimServer
 from tide.sync import COMPARE_CACHE, Syncer
+from tide.views.answers import LOOKUP_CACHE, PRLookup
+from tide.views.throttle import ClientLimiter
 
 GET_PULL = "GET /repos/{owner}/{repo}/pulls/{number}"
 

@@ -126,7 +126,7 @@ def _direct_config(args: argparse.Namespace) -> tuple[bool, Config | None]:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from tide.server.commands import status_command
+    from tide.cli_readers import status_command
 
     ok, config = _direct_config(args)
     if not ok:
@@ -135,7 +135,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
-    from tide.server.commands import explain_command
+    from tide.cli_readers import explain_command
 
     ok, config = _direct_config(args)
     if not ok:

@@ -1,6 +1,6 @@
 """Prow's GraphQL `PullRequest` record of a PR, with Go's field names (pure).
 
-Tide's JSON (`tide.server.prow`) and merge commit templates (`.GitHub...`) both show it.
+Tide's JSON (`tide.views.prow`) and merge commit templates (`.GitHub...`) both show it.
 """
 
 from __future__ import annotations

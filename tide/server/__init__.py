@@ -1,2 +1,3 @@
-"""The daemon's HTTP side (`app.StatusServer`): health, metrics, Tide's JSON, our API and
-the dashboard; and the pure views they share with `tide status` / `tide explain`."""
+"""The daemon's HTTP side (`app.StatusServer`): health, metrics, the webhook endpoint, who may
+read, and the routes that serve the views of `tide.views` as Tide's JSON, our API and the
+dashboard."""

@@ -4,7 +4,7 @@
         print(server.url + "/ui")
 
 It only reads what the daemon already decided, except for a PR outside every pool, which it
-looks up on GitHub (see `tide.server.answers`).
+looks up on GitHub (see `tide.views.answers`).
 """
 
 from __future__ import annotations
@@ -19,21 +19,21 @@ from aiohttp import web
 from pydantic import TypeAdapter
 
 from tide.daemon import Daemon
-from tide.explain import Explanation, Presence, parse_pr_ref
 from tide.github.errors import GitHubError
 from tide.report import SyncReport
 from tide.server.access import Access, exposed_without_protection
-from tide.server.answers import Knowledge, PRLookup, explain_pr
 from tide.server.health import liveness, readiness
-from tide.server.html import Markup, path
 from tide.server.metrics import CONTENT_TYPE, Metrics
-from tide.server.pages import error_page, history_page, overview_page
-from tide.server.pr_page import pr_page
-from tide.server.prow import prow_pools
-from tide.server.throttle import LookupThrottled
-from tide.server.views import Overview, overview
 from tide.server.webhook_endpoint import WebhookEndpoint
 from tide.status_pass import StatusPass
+from tide.views.answers import Knowledge, PRLookup, explain_pr
+from tide.views.explain import Explanation, Presence, parse_pr_ref
+from tide.views.html import Markup, path
+from tide.views.overview import Overview, overview
+from tide.views.pages import error_page, history_page, overview_page
+from tide.views.pr_page import pr_page
+from tide.views.prow import prow_pools
+from tide.views.throttle import LookupThrottled
 
 log = structlog.get_logger()
 

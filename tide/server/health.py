@@ -15,7 +15,7 @@ from datetime import timedelta
 
 from tide.daemon import Daemon
 from tide.report import SyncReport
-from tide.server.queue import format_duration
+from tide.views.queue import format_duration
 
 LIVE_SYNC_PERIODS = 10
 LIVE_FLOOR = timedelta(minutes=10)

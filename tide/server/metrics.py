@@ -20,8 +20,8 @@ from tide.github.budget import RateBudget
 from tide.github.http import RequestCounters
 from tide.pool import Action
 from tide.report import PoolReport, SyncReport
-from tide.server.prow import buckets
 from tide.staging import Outcome
+from tide.views.prow import buckets
 
 POOL = ("org", "repo", "branch")
 MERGE_BUCKETS = (1, 2, 3, 4, 5, 7, 10, 15, 25)  # Tide's

@@ -18,7 +18,9 @@ from tide.model import Mergeable
 from tide.model import State as CtxState
 from tide.policy import BlocksPolicy, BranchPolicy, Query
 from tide.pool import Action, Decision, PoolState
-from tide.server.queue import (
+from tide.status_text import Status
+from tide.strategies.steps import read_runs
+from tide.views.queue import (
     NOTHING_DONE,
     ContextView,
     Done,
@@ -31,8 +33,6 @@ from tide.server.queue import (
     run_view,
     started_view,
 )
-from tide.status_text import Status
-from tide.strategies.steps import read_runs
 
 HISTORY_PER_PR = 20
 _PR_REF = re.compile(

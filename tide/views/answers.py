@@ -12,16 +12,16 @@ from datetime import datetime
 from tide.bounded import Lru
 from tide.config import Config
 from tide.criteria import Verdict, evaluate
-from tide.explain import Explanation, explain, not_covered, not_open
 from tide.github.client import GitHub
 from tide.github.errors import NotFound
 from tide.github.search_query import open_prs_query
 from tide.history import History, Record
 from tide.model import PullRequest, RepoSettings, pool_key
 from tide.report import SyncReport
-from tide.server.throttle import ClientLimiter
-from tide.server.views import done_of
 from tide.status_text import Status, expected_status
+from tide.views.explain import Explanation, explain, not_covered, not_open
+from tide.views.overview import done_of
+from tide.views.throttle import ClientLimiter
 
 LOOKUP_CACHE = 256  # answers about PRs outside the pools, kept until the next sync
 SEARCH_CACHE = 64  # branches whose open PRs were listed for such answers

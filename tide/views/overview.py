@@ -10,7 +10,7 @@ from datetime import datetime
 from tide.history import History, Record
 from tide.model import Blocker
 from tide.report import PoolReport, SyncReport
-from tide.server.queue import (
+from tide.views.queue import (
     NOTHING_DONE,
     Done,
     QueueEntry,

@@ -11,9 +11,9 @@ from datetime import datetime
 
 from tide.history import History, Record
 from tide.model import Blocker
-from tide.server.html import Markup, el, page, path, shorten
-from tide.server.queue import ContextView, QueueEntry, RunView, format_duration
-from tide.server.views import Overview, PoolView
+from tide.views.html import Markup, el, page, path, shorten
+from tide.views.overview import Overview, PoolView
+from tide.views.queue import ContextView, QueueEntry, RunView, format_duration
 
 MIN_REFRESH, MAX_REFRESH = 2, 60
 

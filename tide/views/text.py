@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from tide.explain import Explanation
-from tide.server.queue import ContextView, RunView, format_duration
-from tide.server.terminal import clip, pad, plain, safe_lines, width
-from tide.server.views import Overview, PoolView
+from tide.views.explain import Explanation
+from tide.views.overview import Overview, PoolView
+from tide.views.queue import ContextView, RunView, format_duration
+from tide.views.terminal import clip, pad, plain, safe_lines, width
 
 TITLE_WIDTH = 40
 WHY_WIDTH = 70

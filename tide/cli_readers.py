@@ -15,15 +15,15 @@ from pydantic import TypeAdapter, ValidationError
 
 from tide.clock import RealClock
 from tide.config import Config
-from tide.explain import Explanation, Presence, parse_pr_ref
 from tide.github.errors import AuthError, GitHubError
 from tide.history import History
 from tide.logs import configure_logging
-from tide.server.answers import Knowledge, PRLookup, explain_pr
-from tide.server.text import explain_text, status_text
-from tide.server.views import Overview, overview
 from tide.service import connect
 from tide.sync import Syncer
+from tide.views.answers import Knowledge, PRLookup, explain_pr
+from tide.views.explain import Explanation, Presence, parse_pr_ref
+from tide.views.overview import Overview, overview
+from tide.views.text import explain_text, status_text
 
 OVERVIEW = TypeAdapter(Overview)
 EXPLANATION = TypeAdapter(Explanation)

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from tide.explain import Explanation
-from tide.server.html import Markup, el, page
-from tide.server.pages import (
+from tide.views.explain import Explanation
+from tide.views.html import Markup, el, page
+from tide.views.pages import (
     badge,
     contexts_list,
     history_rows,
@@ -15,7 +15,7 @@ from tide.server.pages import (
     run_block,
     table,
 )
-from tide.server.queue import format_duration
+from tide.views.queue import format_duration
 
 
 def _facts(ex: Explanation) -> Markup:
