@@ -69,7 +69,7 @@ def test_passed_batch_is_not_merged_when_one_of_its_prs_left_the_pool():
 
 def test_up_to_date_pr_merges_without_a_staging_run():
     a, b = make_pr(1), make_pr(2)
-    d = decide(pool([a, b], up_to_date=frozenset({2})))
+    d = decide(pool([a, b], contains_base={a.head_sha: False, b.head_sha: True}))
     assert d.action == Action.MERGE
     assert d.numbers == (2,)
     assert d.merge_run is None
@@ -78,7 +78,7 @@ def test_up_to_date_pr_merges_without_a_staging_run():
 def test_pending_run_blocks_direct_merges_and_new_runs():
     a, b = make_pr(1), make_pr(2)
     running = make_run([a], BASE, Outcome.PENDING)
-    d = decide(pool([a, b], [running], up_to_date=frozenset({2})))
+    d = decide(pool([a, b], [running], contains_base={a.head_sha: False, b.head_sha: True}))
     assert d.action == Action.WAIT
     assert "waiting for staging run" in d.reason
     assert not d.triggers

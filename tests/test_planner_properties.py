@@ -11,10 +11,10 @@ from hypothesis import strategies as st
 from planner_world import T0, make_policy, make_pr, make_run, world_of
 
 from tide.criteria import evaluate
-from tide.model import Context, RepoSettings, StagedPR, State
+from tide.model import Context, MergeMethod, PullRequest, RepoSettings, StagedPR, State
 from tide.planner import decide
 from tide.policy import ContextPolicy, FailureStrategy
-from tide.pool import Action, PoolState
+from tide.pool import RECORDED, Action, Halt, PoolState
 from tide.staging import Outcome, evaluate_run, expected_contexts
 
 
@@ -80,7 +80,13 @@ def pools(draw: st.DrawFn, forged: st.SearchStrategy[bool] | None = None):
         verified = not draw(forged) if forged is not None else True
         created = T0 + timedelta(minutes=i)
         runs.append(make_run(members, run_base, outcome, created=created, verified=verified))
-    up_to_date = frozenset(pr.number for pr in eligible if draw(st.booleans()))
+    # Each head's containment of the base: read and true, read and false, or unknown.
+    contains_base = {
+        pr.head_sha: known
+        for pr in eligible
+        if (known := draw(st.sampled_from([True, False, None]))) is not None
+    }
+    methods = {pr.number: draw(st.sampled_from(list(MergeMethod))) for pr in eligible}
     strategy = draw(st.sampled_from(list(FailureStrategy)))
     return PoolState(
         org="org",
@@ -90,8 +96,18 @@ def pools(draw: st.DrawFn, forged: st.SearchStrategy[bool] | None = None):
         policy=make_policy(strategy=strategy, batch_size_limit=draw(st.sampled_from([-1, 0, 3]))),
         now=T0 + timedelta(hours=1),
         eligible=tuple(eligible),
-        up_to_date=up_to_date,
+        contains_base=contains_base,
+        merge_methods=methods,
         runs=tuple(runs),
+    )
+
+
+def direct_merge_was_tested(pool: PoolState, pr: PullRequest) -> bool:
+    """A PR merged without a staging run: its head is known to contain the base, and the
+    merge keeps that head (a rebase would not land what its checks tested)."""
+    return (
+        pool.contains_base.get(pr.head_sha) is True
+        and pool.merge_methods.get(pr.number) != MergeMethod.REBASE
     )
 
 
@@ -107,7 +123,7 @@ def test_a_merge_only_lands_exactly_what_was_tested(pool):
     if d.action in (Action.MERGE, Action.MERGE_BATCH):
         if d.merge_run is None:
             assert d.action == Action.MERGE and len(d.prs) == 1
-            assert d.prs[0].number in pool.up_to_date
+            assert direct_merge_was_tested(pool, d.prs[0])
         else:
             result = next(r for r in pool.runs if r.run == d.merge_run)
             assert result.outcome == Outcome.SUCCESS
@@ -146,7 +162,7 @@ def test_an_unverified_run_never_leads_to_a_merge_a_culprit_or_a_deletion(pool):
     if d.action in (Action.MERGE, Action.MERGE_BATCH):
         assert d.merge_run is None or d.merge_run.verified
         if d.merge_run is None:
-            assert d.prs[0].number in pool.up_to_date
+            assert direct_merge_was_tested(pool, d.prs[0])
     assert not {c.evidence.run for c in d.culprits} & forged
     assert not set(d.obsolete) & forged
 
@@ -156,7 +172,7 @@ def test_an_unverified_run_never_leads_to_a_merge_a_culprit_or_a_deletion(pool):
 def test_a_pool_with_only_forged_runs_merges_nothing_it_did_not_test_itself(pool):
     d = decide(pool)
     if d.action in (Action.MERGE, Action.MERGE_BATCH):
-        assert d.merge_run is None and d.prs[0].number in pool.up_to_date
+        assert d.merge_run is None and direct_merge_was_tested(pool, d.prs[0])
     assert not d.culprits
 
 
@@ -202,3 +218,42 @@ def test_a_pool_whose_commits_are_silent_never_merges(data):
         runs=tuple(runs),
     )
     assert decide(pool).action not in (Action.MERGE, Action.MERGE_BATCH)
+
+
+@settings(max_examples=200, deadline=None)
+@given(pools(), st.text(min_size=1, max_size=20))
+def test_a_pool_whose_blocker_issues_are_unread_does_nothing(pool, error):
+    """Never merge on doubt: a freeze the sync could not read may be in force."""
+    d = decide(replace(pool, blocker_error=error))
+    assert (d.action, d.error) == (Action.WAIT, error)
+    assert not (d.prs or d.triggers or d.culprits or d.obsolete)
+
+
+@settings(max_examples=200, deadline=None)
+@given(pools())
+def test_a_partial_search_deletes_nothing_and_changes_nothing_else(pool):
+    """PRs the search missed may be in any run: no branch is obsolete, the rest stands."""
+    full = decide(pool)
+    partial = decide(replace(pool, search_complete=False))
+    assert partial.obsolete == ()
+    assert replace(partial, obsolete=full.obsolete) == full
+
+
+@settings(max_examples=200, deadline=None)
+@given(pools())
+def test_a_stopping_daemon_only_waits(pool):
+    d = decide(replace(pool, stopping=True))
+    assert d.action == Action.WAIT
+    assert not (d.prs or d.triggers)
+
+
+@settings(max_examples=200, deadline=None)
+@given(pools(), st.integers(-30, 30))
+def test_a_halted_pool_neither_merges_nor_triggers_before_the_halt_ends(pool, minutes):
+    halt = Halt(pool.now + timedelta(minutes=minutes), "needs an admin")
+    d = decide(replace(pool, halt=halt))
+    if minutes > 0:
+        assert d.action not in RECORDED
+        assert not (d.prs or d.triggers)
+    else:
+        assert d == decide(pool)

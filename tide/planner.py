@@ -1,10 +1,23 @@
 """Given one pool, what to do next: merge, trigger, wait or stay blocked (pure).
 
+`decide` holds the whole precedence, in the order it reads (Prow's `syncSubpool`: blockers
+first, then the action table):
+1. another instance acts here (`standby`): wait, write nothing;
+2. the blocker issues could not be read (`blocker_error`): wait, since a freeze may be
+   missed; nothing is carried out;
+3. a blocker issue applies: blocked;
+4. the configured strategy picks the one action, within the CI capacity left
+   (`run_room`);
+5. a search that missed PRs (`search_complete`) deletes no staging branch: one of the
+   hidden PRs may still need it;
+6. a daemon shutting down (`stopping`) starts nothing new;
+7. a pool halted by an error only an operator can fix (`halt`) neither merges nor
+   triggers until the halt ends; nothing is carried out.
+
 Rules every strategy keeps: a PR is merged only on a passed run of exactly the current
 base plus exactly its tested heads, or when its own head already contains the base and
-its checks pass; one action per pool per sync; blocker issues stop everything; a head
-GitHub refused to merge (`PoolState.set_aside`) is neither merged nor tested again; no
-pool starts more staging runs than the CI capacity left to it (`PoolState.run_room`).
+its checks pass; one action per pool per sync; a head GitHub refused to merge
+(`PoolState.set_aside`) is neither merged nor tested again.
 """
 
 from __future__ import annotations
@@ -12,13 +25,34 @@ from __future__ import annotations
 from dataclasses import replace
 
 from tide.model import StagedPR
-from tide.pool import Action, Decision, PoolState
+from tide.pool import RECORDED, Action, Decision, PoolState
 from tide.strategies import strategy_for
 from tide.strategies.steps import read_runs
 
 
 def decide(pool: PoolState) -> Decision:
-    """The pool's one action this sync, by the configured strategy."""
+    """The pool's one action this sync (see the module's docstring for the precedence)."""
+    if pool.standby:
+        return Decision(Action.WAIT, pool.standby)
+    if pool.blocker_error:
+        # Never merge on doubt: without the blocker list a frozen branch could move.
+        return Decision(Action.WAIT, pool.blocker_error, error=pool.blocker_error)
+    decision = _plan(pool)
+    if not pool.search_complete:
+        # A partial search hides PRs: keep their staging branches until they are seen again.
+        decision = replace(decision, obsolete=())
+    if pool.stopping and decision.action != Action.WAIT:
+        return Decision(Action.WAIT, "shutting down: no new actions")
+    halt = pool.halt
+    if halt is not None and pool.now < halt.until and decision.action in RECORDED:
+        # Only a person can fix what stopped this pool: do not hammer GitHub meanwhile.
+        reason = f"stopped until {halt.until.strftime('%H:%M UTC')} or a config change: "
+        return Decision(Action.WAIT, reason + halt.error, error=halt.error)
+    return decision
+
+
+def _plan(pool: PoolState) -> Decision:
+    """Blockers, then the configured strategy within the CI capacity left."""
     if pool.set_aside:
         aside = pool.set_aside
         pool = replace(

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from tide.model import Blocker, Layer, PullRequest, StagedPR, StagingRun
+from tide.model import Blocker, Layer, MergeMethod, PullRequest, StagedPR, StagingRun
 from tide.policy import BranchPolicy
 from tide.staging import RunResult
 
@@ -18,6 +19,19 @@ class Action(StrEnum):
     MERGE = "MERGE"
     MERGE_BATCH = "MERGE_BATCH"
     BLOCKED = "BLOCKED"
+
+
+# The actions that write to the base or start runs: the ones a halted pool holds back and
+# the history records.
+RECORDED = frozenset({Action.TRIGGER, Action.TRIGGER_BATCH, Action.MERGE, Action.MERGE_BATCH})
+
+
+@dataclass(frozen=True, slots=True)
+class Halt:
+    """An error only an operator can fix stopped this pool's actions until `until`."""
+
+    until: datetime
+    error: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,8 +48,6 @@ class PoolState:
     eligible: tuple[PullRequest, ...] = ()
     # Heads already found to break the build (their `tide` status records it).
     broken: frozenset[StagedPR] = frozenset()
-    # Eligible PRs whose head contains the base commit: their own checks tested what lands.
-    up_to_date: frozenset[int] = frozenset()
     runs: tuple[RunResult, ...] = ()
     blockers: tuple[Blocker, ...] = ()
     # Heads GitHub refused to merge (a ruleset, a required review): never planned, so the
@@ -44,6 +56,21 @@ class PoolState:
     # New staging runs this pool may start under `queue.max_concurrent_runs_total` (None:
     # no overall cap); see `tide.capacity`.
     run_room: int | None = None
+    # Head SHA -> whether it contains the base commit (GitHub's compare), for the heads read
+    # this sync; a head that does contain it had its own checks test what would land. A
+    # head missing here is unknown, and the planner never merges on it.
+    contains_base: Mapping[str, bool] = field(default_factory=dict)
+    # How each eligible PR would be merged: a rebase rewrites the head, so its own checks
+    # did not test what lands.
+    merge_methods: Mapping[int, MergeMethod] = field(default_factory=dict)
+    # The contexts the base branch's protection requires (read when the policy asks).
+    protection: tuple[str, ...] = ()
+    # Facts about this sync rather than the pool, each one a precedence in `decide`:
+    standby: str = ""  # another instance acts here, and why: judge, write nothing
+    blocker_error: str = ""  # the blocker issues could not be read: a freeze may be missed
+    search_complete: bool = True  # False: some PRs may be hidden, so no branch is obsolete
+    stopping: bool = False  # the daemon is shutting down: nothing new starts
+    halt: Halt | None = None  # the last error that needs an operator, and until when
 
     @property
     def key(self) -> str:
@@ -92,6 +119,9 @@ class Decision:
     triggers: tuple[Trigger, ...] = ()
     culprits: tuple[Culprit, ...] = ()
     obsolete: tuple[StagingRun, ...] = ()  # staging branches nobody needs any more
+    # The pool is held by this error (blocker issues unread, a halt): nothing is carried
+    # out, and the pool reports the error.
+    error: str = ""
 
     @property
     def numbers(self) -> tuple[int, ...]:

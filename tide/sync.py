@@ -19,7 +19,7 @@ from tide.bounded import Lru
 from tide.capacity import RunAllowance, in_flight
 from tide.clock import Clock
 from tide.config import Config
-from tide.criteria import Code, Verdict, effective_context_policy, evaluate
+from tide.criteria import Code, effective_context_policy, evaluate
 from tide.culprit import broken_status
 from tide.executor import Execution, Executor
 from tide.github.client import GitHub
@@ -30,12 +30,11 @@ from tide.github.repo_states import RepositoryStates
 from tide.github.search_query import blocker_org_queries, blocker_query, query_string
 from tide.history import History, Record, targets
 from tide.instance import Standby, StandbyWatch
-from tide.model import Blocker, MergeMethod, PullRequest, StagedPR, StagingRun, pool_key
+from tide.model import Blocker, PullRequest, StagedPR, StagingRun, pool_key
 from tide.narrator import Narrator
 from tide.planner import decide
 from tide.policy import BranchPolicy, ContextPolicy, FailureStrategy, Query
-from tide.pool import Action, Decision, PoolState
-from tide.priority import in_priority_order
+from tide.pool import RECORDED, Action, Decision, Halt, PoolState
 from tide.report import PoolReport, SyncReport, repo_of
 from tide.scoped_search import (
     RefusedScopes,
@@ -47,11 +46,10 @@ from tide.scoped_search import (
 from tide.setaside import SetAsideBook
 from tide.staging import RunResult, evaluate_run, expected_contexts
 from tide.staging_reader import StagingReader
-from tide.strategies.steps import read_runs
+from tide.strategies.steps import heads_to_compare
 
 log = structlog.get_logger()
 
-RECORDED = {Action.TRIGGER, Action.TRIGGER_BATCH, Action.MERGE, Action.MERGE_BATCH}
 COMPARE_LIMIT = 10  # compare calls per pool per sync when looking for an up-to-date PR
 COMPARE_CACHE = 4096  # remembered compare answers, across every pool
 HALT_SECONDS = 600.0  # how long a pool rests after an error only an operator can fix
@@ -92,7 +90,7 @@ class Syncer:
         self._staging_repos: set[tuple[str, str]] = set()
         self._repo_states = RepositoryStates()  # keeps only repositories' node ids
         self._heads: dict[tuple[str, str, str], str] = {}  # this sync's default branch heads
-        self._halted: dict[str, tuple[datetime, str]] = {}  # pool -> (until, operator error)
+        self._halted: dict[str, Halt] = {}  # pool -> the operator error that stopped it
         self.set_aside = SetAsideBook()
         self.allowance = RunAllowance()  # CI capacity over every pool
         self.narrator = Narrator()
@@ -354,6 +352,7 @@ class Syncer:
         staged: Sequence[StagingRun] = (),
         standby: Standby | None = None,
     ) -> PoolReport:
+        """Read → evaluate → decide → execute → record; `decide` alone says what happens."""
         org, repo, branch = key
         policy = config.branch_policy(org, repo, branch)
         now = self.clock.now()
@@ -403,6 +402,7 @@ class Syncer:
             for pr in prs
         )
         cp = effective_context_policy(policy, protection)
+        halt = self._halted.get(pool_key(org, repo, branch))
         state = PoolState(
             org=org,
             repo=repo,
@@ -420,26 +420,30 @@ class Syncer:
             runs=self._runs(staged, branch, prs, cp, policy, now),
             blockers=pool_blockers,
             set_aside=frozenset(StagedPR(n, e.head_sha) for n, e in aside.items()),
+            merge_methods={v.pr.number: v.method for v in verdicts if v.method is not None},
+            protection=protection,
+            standby=standby.reason if standby is not None else "",
+            blocker_error=blocker_error,
+            search_complete=complete,
+            stopping=self.stopping.is_set(),
+            halt=halt,
         )
         if standby is not None:
             # Another instance acts here: judge (for the status API), write nothing.
-            return PoolReport(state, Decision(Action.WAIT, standby.reason), verdicts)
+            return PoolReport(state, decide(state), verdicts)
         by_number = {pr.number: pr for pr in prs}
         for failed in self.narrator.runs_finished(state):
             record = happenings.failed_run(failed, by_number, now)
             self.history.record(state.key, record)
-        if blocker_error:
-            # Never merge on doubt: without the blocker list a frozen branch could move.
-            decision = Decision(Action.WAIT, blocker_error)
-            return PoolReport(state, decision, verdicts, error=blocker_error)
-        try:
-            state = replace(state, up_to_date=await self._up_to_date(gh, state, cp, verdicts))
-        except GitHubError as exc:
-            log.warning("compare_failed", pool=state.key, error=str(exc))
-        room = self.allowance.room(
-            config.queue.max_concurrent_runs_total, state.key, in_flight(state.runs)
-        )
-        decision = decide(replace(state, run_room=room))
+        if not blocker_error:  # otherwise the pool waits whatever these say: not read
+            state = replace(state, contains_base=await self._contains_base(gh, state))
+            room = self.allowance.room(
+                config.queue.max_concurrent_runs_total, state.key, in_flight(state.runs)
+            )
+            state = replace(state, run_room=room)
+        decision = decide(state)
+        if decision.error:
+            return PoolReport(state, decision, verdicts, error=decision.error)
         if not self.dry_run:
             # Taken now, before any await lets another pool ask, and whether or not each
             # start succeeds: the cap errs on the safe side.
@@ -448,17 +452,6 @@ class Syncer:
                 # The repository now holds staging branches, even if its PRs leave every
                 # query before the next sync: keep reading it so they are cleaned up.
                 self._staging_repos.add((org, repo))
-        if not complete:
-            # A partial search hides PRs: keep their staging branches until we see them again.
-            decision = replace(decision, obsolete=())
-        if self.stopping.is_set() and decision.action != Action.WAIT:
-            decision = Decision(Action.WAIT, "shutting down: no new actions")
-        halted = self._halted.get(state.key)
-        if halted is not None and now < halted[0] and decision.action in RECORDED:
-            # Only a person can fix what stopped this pool: do not hammer GitHub meanwhile.
-            until = halted[0].strftime("%H:%M UTC")
-            reason = f"stopped until {until} or a config change: {halted[1]}"
-            return PoolReport(state, Decision(Action.WAIT, reason), verdicts, error=halted[1])
         try:
             executor = await self._executor(org)
             execution = await executor.execute(state, decision, {v.pr.number: v for v in verdicts})
@@ -467,9 +460,8 @@ class Syncer:
         if execution.refused:
             await self._set_aside(gh, state, execution, digest)
         if execution.operator_error:
-            self._halted[state.key] = (
-                now + timedelta(seconds=HALT_SECONDS),
-                execution.operator_error,
+            self._halted[state.key] = Halt(
+                now + timedelta(seconds=HALT_SECONDS), execution.operator_error
             )
         self._record(state, decision, execution)
         self.narrator.pool(state, decision, execution, now)
@@ -519,35 +511,30 @@ class Syncer:
             )
         return tuple(results)
 
-    async def _up_to_date(
-        self, gh: GitHub, state: PoolState, cp: ContextPolicy, verdicts: Sequence[Verdict]
-    ) -> frozenset[int]:
-        """Eligible PRs whose own head already tested what would land (base is its ancestor)."""
-        book = read_runs(state)
-        if book.passed or book.pending:
-            return frozenset()
-        methods = {v.pr.number: v.method for v in verdicts}
-        found: set[int] = set()
+    async def _contains_base(self, gh: GitHub, state: PoolState) -> dict[str, bool]:
+        """Whether each head that could merge directly contains the base commit, in the
+        planner's order (`heads_to_compare`) until one does; at most `COMPARE_LIMIT` calls.
+        What could not be read stays unknown, and the planner does not merge on it."""
+        known: dict[str, bool] = {}
         calls = 0
-        for pr in in_priority_order(state.eligible, state.policy.priority):
-            if state.policy.queue.no_ci and not expected_contexts(
-                [pr], cp, state.policy.status_context
-            ):
-                found.add(pr.number)  # nothing to test: the config says there is no CI
-                break
-            if methods.get(pr.number) == MergeMethod.REBASE:
-                continue  # a rebase rewrites the head, so its checks did not test what lands
+        for pr in heads_to_compare(state):
             key = (state.org, state.repo, state.base_sha, pr.head_sha)
             if key not in self._compare:
                 if calls >= COMPARE_LIMIT:
                     break
                 calls += 1
-                status = await gh.rest.compare(state.org, state.repo, state.base_sha, pr.head_sha)
+                try:
+                    status = await gh.rest.compare(
+                        state.org, state.repo, state.base_sha, pr.head_sha
+                    )
+                except GitHubError as exc:
+                    log.warning("compare_failed", pool=state.key, error=str(exc))
+                    break
                 self._compare[key] = status in ("ahead", "identical")
-            if self._compare[key]:
-                found.add(pr.number)
+            known[pr.head_sha] = self._compare[key]
+            if known[pr.head_sha]:
                 break
-        return frozenset(found)
+        return known
 
     # -- recording ---------------------------------------------------------------------------
 

@@ -22,7 +22,7 @@ from tide.model import Layer, PullRequest, StagedPR
 from tide.pool import Action, Decision, PoolState, Stack, Trigger
 from tide.priority import in_priority_order
 from tide.strategies.lanes_book import LAND, SCREEN, LaneBook, Placed, read_lanes
-from tide.strategies.steps import attempt_for, describe
+from tide.strategies.steps import RunBook, attempt_for, describe, read_runs
 
 
 def _mode(pool: PoolState, book: LaneBook) -> str:
@@ -117,7 +117,10 @@ def _screen_triggers(
     return out[: max(0, room)]
 
 
-def decide_lanes(pool: PoolState, _book: object = None) -> Decision:
+def decide_lanes(pool: PoolState, runs: RunBook | None = None) -> Decision:
+    # `runs` (what every strategy is given) only says which PRs are up to date; the lanes
+    # read their runs their own way.
+    up_to_date = (runs if runs is not None else read_runs(pool)).up_to_date
     book = read_lanes(pool)
     guilty = {c.pr.number for c in book.culprits}
     candidates = [pr for pr in pool.eligible if pr.number not in guilty]
@@ -156,7 +159,7 @@ def decide_lanes(pool: PoolState, _book: object = None) -> Decision:
             obsolete=book.obsolete,
         )
     if not book.stack and not book.inflight and not triggers:
-        direct = [pr for pr in ordered if pr.number in pool.up_to_date]
+        direct = [pr for pr in ordered if pr.number in up_to_date]
         if direct:
             pick = direct[0]
             return Decision(

@@ -6,14 +6,15 @@ evidence, culprits and obsolete branches; strategies build decisions from that.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from tide.model import PullRequest, StagedPR, StagingRun
+from tide.criteria import effective_context_policy
+from tide.model import MergeMethod, PullRequest, StagedPR, StagingRun
 from tide.policy import FailureStrategy
 from tide.pool import Action, Culprit, Decision, PoolState
-from tide.priority import highest_priority
-from tide.staging import Outcome, RunResult
+from tide.priority import highest_priority, in_priority_order
+from tide.staging import Outcome, RunResult, expected_contexts
 
 # Failed runs older than this stop counting as evidence and their branches are deleted.
 EVIDENCE_TTL = 24 * 3600.0
@@ -30,6 +31,8 @@ class RunBook:
     culprits: tuple[Culprit, ...]
     obsolete: tuple[StagingRun, ...]
     busy: frozenset[int] = field(default_factory=frozenset)  # PRs in pending runs
+    # Eligible PRs whose own checks already tested what would land (`up_to_date`).
+    up_to_date: frozenset[int] = field(default_factory=frozenset)
 
     def single_failures(self, pr: PullRequest) -> list[RunResult]:
         me = (StagedPR(pr.number, pr.head_sha),)
@@ -87,9 +90,58 @@ def read_runs(pool: PoolState) -> RunBook:
     still_failed = tuple(r for r in failed if not any(p.number in guilty for p in r.run.prs))
     obsolete.extend(r.run for r in failed if r not in still_failed)
     busy = frozenset(p.number for r in pending for p in r.run.prs)
+    direct = frozenset() if passed or pending else up_to_date(pool)
     return RunBook(
-        heads, tuple(passed), tuple(pending), still_failed, tuple(culprits), tuple(obsolete), busy
+        heads,
+        tuple(passed),
+        tuple(pending),
+        still_failed,
+        tuple(culprits),
+        tuple(obsolete),
+        busy,
+        direct,
     )
+
+
+def up_to_date(pool: PoolState) -> frozenset[int]:
+    """The most urgent eligible PR whose own head already tested what would land, if any:
+    its head contains the base commit (and a merge keeps that head), or the config says
+    there is no CI and nothing is expected of it. A head whose containment is unknown ends
+    the search: a PR after it is not merged around it on doubt."""
+    for pr, nothing_to_test in _direct_walk(pool):
+        if nothing_to_test or pool.contains_base.get(pr.head_sha) is True:
+            return frozenset({pr.number})
+        if pr.head_sha not in pool.contains_base:
+            break
+    return frozenset()
+
+
+def heads_to_compare(pool: PoolState) -> tuple[PullRequest, ...]:
+    """The PRs whose head's containment of the base could decide a direct merge, most
+    urgent first: what the sync reads (GitHub's compare) into `PoolState.contains_base`,
+    in this order, until one contains the base. None while a staging run passed or runs."""
+    book = read_runs(pool)
+    if book.passed or book.pending:
+        return ()
+    prs: list[PullRequest] = []
+    for pr, nothing_to_test in _direct_walk(pool):
+        if nothing_to_test:
+            break
+        prs.append(pr)
+    return tuple(prs)
+
+
+def _direct_walk(pool: PoolState) -> Iterator[tuple[PullRequest, bool]]:
+    """Eligible PRs a direct merge could land, most urgent first, each with whether there
+    is nothing to test for it (`queue.no_ci` and no context expected of it)."""
+    cp = effective_context_policy(pool.policy, pool.protection)
+    for pr in in_priority_order(pool.eligible, pool.policy.priority):
+        if pool.policy.queue.no_ci and not expected_contexts([pr], cp, pool.policy.status_context):
+            yield pr, True
+            return
+        if pool.merge_methods.get(pr.number) == MergeMethod.REBASE:
+            continue  # a rebase rewrites the head, so its checks did not test what lands
+        yield pr, False
 
 
 def remaining(pool: PoolState, book: RunBook) -> list[PullRequest]:
@@ -136,7 +188,7 @@ def best_passed(book: RunBook) -> RunResult | None:
 def merge_up_to_date(
     pool: PoolState, book: RunBook, candidates: list[PullRequest]
 ) -> Decision | None:
-    ready = [pr for pr in candidates if pr.number in pool.up_to_date]
+    ready = [pr for pr in candidates if pr.number in book.up_to_date]
     pick = highest_priority(ready, pool.policy.priority)
     if pick is None:
         return None

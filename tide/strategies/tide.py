@@ -40,7 +40,7 @@ def decide_tide(pool: PoolState, book: RunBook) -> Decision:
     candidates = remaining(pool, book)
     by_number = {pr.number: pr for pr in candidates}
     serial_ok = {r.run.prs[0].number: r for r in book.passed if len(r.run.prs) == 1}
-    successes = [pr for pr in candidates if pr.number in serial_ok or pr.number in pool.up_to_date]
+    successes = [pr for pr in candidates if pr.number in serial_ok or pr.number in book.up_to_date]
     if successes and not batch_pending:
         pick = highest_priority(successes, pool.policy.priority)
         assert pick is not None

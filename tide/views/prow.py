@@ -41,7 +41,7 @@ def buckets(pool: PoolReport) -> Buckets:
     """Tide's (SuccessPRs, PendingPRs, MissingPRs, BatchPending) of one pool."""
     state = pool.state
     book = read_runs(state)
-    success = {p.number for r in book.passed for p in r.run.prs} | set(state.up_to_date)
+    success = {p.number for r in book.passed for p in r.run.prs} | set(book.up_to_date)
     pending = set(book.busy) - success
     batch = {p.number for r in book.pending if len(r.run.prs) > 1 for p in r.run.prs}
     eligible = state.eligible

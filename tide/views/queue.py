@@ -176,7 +176,7 @@ def _place(
     left_out = done.dropped_reason(n)
     if left_out is not None:
         return Place.QUEUED, f"left out of the new staging run: {left_out}"
-    if n in state.up_to_date:
+    if n in book.up_to_date:
         return Place.UP_TO_DATE, f"already contains base {state.base_sha[:7]}; checks passed"
     failed = run_of(n, book.failed)
     if failed is not None:
