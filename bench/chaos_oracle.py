@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bench.chaos_world import BASE, BOT, CONTEXT, INELIGIBLE_KINDS, REPO, Outcome
-from tide.sim.ci import FakeCI
-from tide.sim.entities import SimRepo
+from tide.sim.world.ci import FakeCI
+from tide.sim.world.entities import SimRepo
 
 Tree = tuple[tuple[str, str], ...]
 

@@ -27,7 +27,7 @@ from tide.github.client import GitHub, GitHubEndpoint
 from tide.github.retry import RetryPolicy
 from tide.history import History
 from tide.sim import FakeCI, Job, SimServer, World, fail_if_all_present, fail_if_present
-from tide.sim.journal import RequestRecord
+from tide.sim.world.journal import RequestRecord
 
 TOKEN = "chaos-token"
 BOT = "tide-bot"

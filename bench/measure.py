@@ -10,7 +10,7 @@ from datetime import datetime
 from bench.simulation import BASE, CONTEXT, Run
 from bench.workload import Kind
 from tide.criteria import BROKEN_PREFIX
-from tide.sim.entities import SimPR
+from tide.sim.world.entities import SimPR
 
 # Good PRs eligible at least this long before the end must have merged.
 LEFT_AFTER = 2 * 3600.0

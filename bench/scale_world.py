@@ -16,9 +16,10 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from tide.clock import RealClock, VirtualClock
-from tide.sim import SimServer, World, graphql_api
-from tide.sim.budget import RateBudgets
-from tide.sim.cost import Analysis
+from tide.sim import SimServer, World
+from tide.sim.graphql import api as graphql_api
+from tide.sim.graphql.cost import Analysis
+from tide.sim.world.budget import RateBudgets
 
 TOKEN = "scale-token"
 ORG = "scale"

@@ -24,7 +24,7 @@ from tide.github.retry import RetryPolicy
 from tide.history import History
 from tide.pool import Action
 from tide.sim import FakeCI, Job, SimServer, World, fail_if_all_present
-from tide.sim.entities import SimPR, SimRepo
+from tide.sim.world.entities import SimPR, SimRepo
 from tide.sync import SyncReport
 
 TOKEN = "bench-token"

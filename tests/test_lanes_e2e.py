@@ -8,7 +8,7 @@ from test_batches_e2e import staging_runs
 
 from tide.clock import VirtualClock
 from tide.sim import FakeCI, Job, SimServer, fail_if_present
-from tide.sim.git import tree_sha
+from tide.sim.world.git import tree_sha
 
 READY = ["lgtm"]
 CI_MINUTES = 10

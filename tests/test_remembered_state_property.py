@@ -27,7 +27,7 @@ from tide.github.client import GitHub, GitHubEndpoint
 from tide.github.retry import RetryPolicy
 from tide.history import History
 from tide.sim import FakeCI, Job, SimServer, World
-from tide.sim.entities import Refusal
+from tide.sim.world.entities import Refusal
 
 REPOS = ("org/repo", "org/other")
 TIDE = """

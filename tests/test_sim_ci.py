@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from tide.clock import VirtualClock
 from tide.sim import FakeCI, Job, World, fail_if_all_present, fail_if_present
-from tide.sim.contexts import latest_check_runs, latest_statuses
-from tide.sim.merges import merge_branches
+from tide.sim.world.contexts import latest_check_runs, latest_statuses
+from tide.sim.world.merges import merge_branches
 
 
 def world_with(ci: FakeCI) -> tuple[World, VirtualClock]:

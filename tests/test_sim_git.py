@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tide.sim.git import GitStore, MergeConflict, merge_trees
+from tide.sim.world.git import GitStore, MergeConflict, merge_trees
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 

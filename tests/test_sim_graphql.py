@@ -10,7 +10,7 @@ from tide.clock import VirtualClock
 from tide.github.documents import document, document_names
 from tide.github.schema import github_schema
 from tide.sim import FakeCI, Job, World
-from tide.sim.cost import analyse
+from tide.sim.graphql.cost import analyse
 
 DOCUMENT_VARIABLES = {
     "viewer": {},

@@ -9,7 +9,7 @@ from conftest import SimHTTP
 
 from tide.clock import VirtualClock
 from tide.sim import World
-from tide.sim.search import date_range, parse, tokenize
+from tide.sim.graphql.search import date_range, parse, tokenize
 
 SEARCH = """
 query Search($q: String!, $first: Int, $after: String) {

@@ -5,9 +5,9 @@ from __future__ import annotations
 from aiohttp import web
 
 from tide.clock import VirtualClock
-from tide.sim.app import WORLD, json_response
-from tide.sim.entities import iso
-from tide.sim.mergeability import merge_state_status, mergeable
+from tide.sim.middleware import WORLD, json_response
+from tide.sim.world.entities import iso
+from tide.sim.world.mergeability import merge_state_status, mergeable
 
 
 async def tick(request: web.Request) -> web.Response:

@@ -7,8 +7,8 @@ import random
 from typing import Any
 
 from tide.clock import Clock
-from tide.sim.ci import FakeCI, Job, fail_if_all_present, fail_if_present
-from tide.sim.world import World
+from tide.sim.world.ci import FakeCI, Job, fail_if_all_present, fail_if_present
+from tide.sim.world.world import World
 
 SAMPLE_TOKEN = "sim-token"
 READY = ("lgtm", "approved")

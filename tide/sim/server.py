@@ -11,10 +11,14 @@ from types import TracebackType
 import aiohttp
 from aiohttp import web
 
-from tide.sim import control, graphql_api, rest_api, rest_apps, rest_git
-from tide.sim.app import FAULTS, WORLD, github_middleware
+from tide.sim import control
 from tide.sim.faults import Faults
-from tide.sim.world import World
+from tide.sim.graphql import api as graphql_api
+from tide.sim.middleware import FAULTS, WORLD, github_middleware
+from tide.sim.rest import api as rest_api
+from tide.sim.rest import apps as rest_apps
+from tide.sim.rest import git as rest_git
+from tide.sim.world.world import World
 
 
 def build_app(world: World, faults: Faults) -> web.Application:

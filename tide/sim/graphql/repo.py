@@ -7,10 +7,7 @@ from typing import Any
 
 from graphql import GraphQLResolveInfo
 
-from tide.sim.contexts import check_run_state, combine_graphql, latest_check_runs, latest_statuses
-from tide.sim.entities import HOST, CheckRunRecord, SimPR, SimRepo, StatusRecord, iso, node_id
-from tide.sim.git import tree_sha
-from tide.sim.graphql_views import (
+from tide.sim.graphql.views import (
     CommitView,
     ContextView,
     LabelView,
@@ -24,6 +21,14 @@ from tide.sim.graphql_views import (
     ctx,
     world,
 )
+from tide.sim.world.contexts import (
+    check_run_state,
+    combine_graphql,
+    latest_check_runs,
+    latest_statuses,
+)
+from tide.sim.world.entities import HOST, CheckRunRecord, SimPR, SimRepo, StatusRecord, iso, node_id
+from tide.sim.world.git import tree_sha
 
 
 def ref_view(repo: SimRepo, qualified: str) -> RefView | None:

@@ -9,12 +9,11 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 
 from tide.clock import Clock, RealClock
-from tide.sim import mergeability, merges
-from tide.sim.apps import Apps, visible
-from tide.sim.budget import RateBudgets
-from tide.sim.ci import FakeCI
-from tide.sim.contexts import CHECK_CONCLUSIONS, STATUS_STATES
-from tide.sim.entities import (
+from tide.sim.world import mergeability, merges
+from tide.sim.world.budget import RateBudgets
+from tide.sim.world.ci import FakeCI
+from tide.sim.world.contexts import CHECK_CONCLUSIONS, STATUS_STATES
+from tide.sim.world.entities import (
     CheckRunRecord,
     Protection,
     Refusal,
@@ -24,10 +23,11 @@ from tide.sim.entities import (
     SimUser,
     StatusRecord,
 )
-from tide.sim.git import Commit, GitStore, apply_changes
-from tide.sim.hooks import Hooks
-from tide.sim.journal import Journal, PushRecord
-from tide.sim.world_items import DEFAULT_LOGIN, ItemActions
+from tide.sim.world.git import Commit, GitStore, apply_changes
+from tide.sim.world.github_apps import Apps, visible
+from tide.sim.world.hooks import Hooks
+from tide.sim.world.items import DEFAULT_LOGIN, ItemActions
+from tide.sim.world.journal import Journal, PushRecord
 
 MAX_DESCRIPTION = 140
 

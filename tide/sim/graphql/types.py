@@ -7,9 +7,8 @@ from typing import Any
 
 from graphql import GraphQLResolveInfo
 
-from tide.sim import search as search_syntax
-from tide.sim.entities import iso, parse_node_id
-from tide.sim.graphql_items import (
+from tide.sim.graphql import search as search_syntax
+from tide.sim.graphql.items import (
     ACTOR,
     COMMENT,
     ISSUE,
@@ -18,7 +17,7 @@ from tide.sim.graphql_items import (
     PR_COMMIT,
     PULL_REQUEST,
 )
-from tide.sim.graphql_repo import (
+from tide.sim.graphql.repo import (
     CHECK_RUN,
     COMMIT,
     REF,
@@ -28,8 +27,9 @@ from tide.sim.graphql_repo import (
     STATUS,
     STATUS_CONTEXT,
 )
-from tide.sim.graphql_views import GitHubError, Resolver, connection, ctx, world
-from tide.sim.world import World
+from tide.sim.graphql.views import GitHubError, Resolver, connection, ctx, world
+from tide.sim.world.entities import iso, parse_node_id
+from tide.sim.world.world import World
 
 MAX_SEARCH_RESULTS = 1000
 

@@ -12,8 +12,8 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from tide.sim.entities import SimRepo
-    from tide.sim.world import World
+    from tide.sim.world.entities import SimRepo
+    from tide.sim.world.world import World
 
 # GitHub's installation tokens live for one hour.
 TOKEN_LIFETIME = timedelta(hours=1)

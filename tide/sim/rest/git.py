@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from tide.sim import refs
-from tide.sim.app import LOGIN, json_response, read_json
-from tide.sim.entities import Refusal
-from tide.sim.merges import merge_branches
-from tide.sim.rest_api import REPO, paginate, repo_of, world_of
-from tide.sim.rest_json import commit_json, protection_json, ref_json
+from tide.sim.middleware import LOGIN, json_response, read_json
+from tide.sim.rest.api import REPO, paginate, repo_of, world_of
+from tide.sim.rest.bodies import commit_json, protection_json, ref_json
+from tide.sim.world import refs
+from tide.sim.world.entities import Refusal
+from tide.sim.world.merges import merge_branches
 
 
 async def get_ref(request: web.Request) -> web.Response:

@@ -11,10 +11,10 @@ from fnmatch import fnmatchcase
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from tide.sim.git import GitStore
+from tide.sim.world.git import GitStore
 
 if TYPE_CHECKING:
-    from tide.sim.ci import FakeCI
+    from tide.sim.world.ci import FakeCI
 
 HOST = "https://github.example"
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from graphql import GraphQLError, GraphQLResolveInfo
 
-from tide.sim.entities import (
+from tide.sim.world.entities import (
     CheckRunRecord,
     Protection,
     SimComment,
@@ -22,11 +22,11 @@ from tide.sim.entities import (
     SimUser,
     StatusRecord,
 )
-from tide.sim.git import Commit
+from tide.sim.world.git import Commit
 
 if TYPE_CHECKING:
-    from tide.sim.budget import Window
-    from tide.sim.world import World
+    from tide.sim.world.budget import Window
+    from tide.sim.world.world import World
 
 
 Resolver = Callable[..., Any]

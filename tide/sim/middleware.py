@@ -13,10 +13,10 @@ from typing import Any
 
 from aiohttp import web
 
-from tide.sim.entities import Refusal
 from tide.sim.faults import Fault, Faults
-from tide.sim.journal import RequestRecord
-from tide.sim.world import World
+from tide.sim.world.entities import Refusal
+from tide.sim.world.journal import RequestRecord
+from tide.sim.world.world import World
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 

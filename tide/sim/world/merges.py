@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from tide.sim.contexts import required_problem
-from tide.sim.entities import Protection, Refusal, SimPR, SimRepo
-from tide.sim.git import Commit, MergeConflict
-from tide.sim.journal import MergeRecord
-from tide.sim.mergeability import pr_commits
-from tide.sim.refs import check_push
+from tide.sim.world.contexts import required_problem
+from tide.sim.world.entities import Protection, Refusal, SimPR, SimRepo
+from tide.sim.world.git import Commit, MergeConflict
+from tide.sim.world.journal import MergeRecord
+from tide.sim.world.mergeability import pr_commits
+from tide.sim.world.refs import check_push
 
 if TYPE_CHECKING:
-    from tide.sim.world import World
+    from tide.sim.world.world import World
 
 METHODS = ("merge", "squash", "rebase")
 NOT_ALLOWED = {

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from tide.sim.contexts import required_problem
-from tide.sim.entities import SimPR
-from tide.sim.git import Commit
+from tide.sim.world.contexts import required_problem
+from tide.sim.world.entities import SimPR
+from tide.sim.world.git import Commit
 
 if TYPE_CHECKING:
-    from tide.sim.world import World
+    from tide.sim.world.world import World
 
 
 def pr_commits(pr: SimPR) -> list[Commit]:

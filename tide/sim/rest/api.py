@@ -1,5 +1,5 @@
 """REST endpoints for users, repositories, pull requests, statuses, check runs and issues,
-with GitHub's paths, status codes and error bodies (`rest_git` has refs and merges)."""
+with GitHub's paths, status codes and error bodies (`rest.git` has refs and merges)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,8 @@ from typing import Any
 
 from aiohttp import web
 
-from tide.sim.app import LOGIN, TOKEN, WORLD, json_response, read_json
-from tide.sim.contexts import latest_check_runs
-from tide.sim.entities import Refusal, SimIssue, SimPR, SimRepo, iso
-from tide.sim.rest_json import (
+from tide.sim.middleware import LOGIN, TOKEN, WORLD, json_response, read_json
+from tide.sim.rest.bodies import (
     check_run_json,
     combined_status_json,
     comment_json,
@@ -21,7 +19,9 @@ from tide.sim.rest_json import (
     status_json,
     user_json,
 )
-from tide.sim.world import World
+from tide.sim.world.contexts import latest_check_runs
+from tide.sim.world.entities import Refusal, SimIssue, SimPR, SimRepo, iso
+from tide.sim.world.world import World
 
 REPO = "/repos/{owner}/{repo}"
 

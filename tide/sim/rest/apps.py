@@ -11,7 +11,7 @@ from typing import Any, TypeGuard
 import jwt
 from aiohttp import web
 
-from tide.sim.app import (
+from tide.sim.middleware import (
     FAULTS,
     TOKEN,
     WORLD,
@@ -25,12 +25,12 @@ from tide.sim.app import (
     refusal_response,
     token_of,
 )
-from tide.sim.apps import SimApp, SimInstallation, scoped_to
-from tide.sim.entities import Refusal, iso
-from tide.sim.journal import RequestRecord
-from tide.sim.rest_api import paginate
-from tide.sim.rest_json import user_json
-from tide.sim.world import World
+from tide.sim.rest.api import paginate
+from tide.sim.rest.bodies import user_json
+from tide.sim.world.entities import Refusal, iso
+from tide.sim.world.github_apps import SimApp, SimInstallation, scoped_to
+from tide.sim.world.journal import RequestRecord
+from tide.sim.world.world import World
 
 # GitHub's own words for a JWT it will not accept (all 401).
 JWT_UNDECODABLE = "A JSON web token could not be decoded"

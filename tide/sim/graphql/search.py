@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from functools import lru_cache
 
-from tide.sim.entities import SimIssue, SimPR
+from tide.sim.world.entities import SimIssue, SimPR
 
 Predicate = Callable[[SimIssue], bool]
 SORTS = {"updated", "created", "comments"}

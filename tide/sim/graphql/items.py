@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tide.sim.entities import HOST, SimIssue, SimPR, iso, node_id
-from tide.sim.graphql_repo import COMMIT, ref_view
-from tide.sim.graphql_views import (
+from tide.sim.graphql.repo import COMMIT, ref_view
+from tide.sim.graphql.views import (
     CommentView,
     CommitView,
     LabelView,
@@ -19,7 +18,8 @@ from tide.sim.graphql_views import (
     ctx,
     world,
 )
-from tide.sim.mergeability import can_be_rebased, merge_state_status, mergeable, pr_commits
+from tide.sim.world.entities import HOST, SimIssue, SimPR, iso, node_id
+from tide.sim.world.mergeability import can_be_rebased, merge_state_status, mergeable, pr_commits
 
 
 def _labels(item: SimIssue, args: dict[str, Any]) -> Any:

@@ -3,7 +3,7 @@ name) into the combined status, the rollup and branch protection's verdict."""
 
 from __future__ import annotations
 
-from tide.sim.entities import CheckRunRecord, SimRepo, StatusRecord
+from tide.sim.world.entities import CheckRunRecord, SimRepo, StatusRecord
 
 STATUS_STATES = ("pending", "success", "failure", "error")
 GREEN_CONCLUSIONS = frozenset({"success", "neutral", "skipped"})

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from tide.sim.contexts import required_problem
-from tide.sim.entities import Refusal, SimRepo
+from tide.sim.world.contexts import required_problem
+from tide.sim.world.entities import Refusal, SimRepo
 
 if TYPE_CHECKING:
-    from tide.sim.world import World
+    from tide.sim.world.world import World
 
 PROTECTION_DOCS = "https://docs.github.com/articles/about-protected-branches"
 NOT_AUTHORIZED = (

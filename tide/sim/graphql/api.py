@@ -22,10 +22,10 @@ from graphql import (
 from graphql.execution.values import get_variable_values
 
 from tide.github.schema import github_schema
-from tide.sim.app import LOGIN, TOKEN, WORLD, error_response, json_response
-from tide.sim.cost import analyse
-from tide.sim.graphql_types import resolve_field
-from tide.sim.graphql_views import Context, graphql_type_of
+from tide.sim.graphql.cost import analyse
+from tide.sim.graphql.types import resolve_field
+from tide.sim.graphql.views import Context, graphql_type_of
+from tide.sim.middleware import LOGIN, TOKEN, WORLD, error_response, json_response
 
 
 @lru_cache(maxsize=128)

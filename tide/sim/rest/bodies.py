@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from tide.sim.contexts import combine, latest_statuses
-from tide.sim.entities import (
+from tide.sim.world.contexts import combine, latest_statuses
+from tide.sim.world.entities import (
     HOST,
     CheckRunRecord,
     Protection,
@@ -19,11 +19,11 @@ from tide.sim.entities import (
     iso,
     node_id,
 )
-from tide.sim.git import Commit, tree_sha
-from tide.sim.mergeability import can_be_rebased, merge_state_status, mergeable
+from tide.sim.world.git import Commit, tree_sha
+from tide.sim.world.mergeability import can_be_rebased, merge_state_status, mergeable
 
 if TYPE_CHECKING:
-    from tide.sim.world import World
+    from tide.sim.world.world import World
 
 Json = dict[str, Any]
 API = "https://api.github.example"

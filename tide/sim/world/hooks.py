@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from tide.sim.entities import SimRepo
+from tide.sim.world.entities import SimRepo
 from tide.webhook_delivery import sign
 
 

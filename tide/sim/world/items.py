@@ -7,9 +7,17 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from tide.sim import mergeability
-from tide.sim.entities import SimComment, SimIssue, SimLabel, SimMilestone, SimPR, SimRepo, SimUser
-from tide.sim.git import Commit
+from tide.sim.world import mergeability
+from tide.sim.world.entities import (
+    SimComment,
+    SimIssue,
+    SimLabel,
+    SimMilestone,
+    SimPR,
+    SimRepo,
+    SimUser,
+)
+from tide.sim.world.git import Commit
 
 DEFAULT_LOGIN = "tide-bot"
 

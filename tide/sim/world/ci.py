@@ -12,10 +12,10 @@ from fnmatch import fnmatchcase
 from functools import partial
 from typing import TYPE_CHECKING
 
-from tide.sim.entities import CheckRunRecord, SimRepo
+from tide.sim.world.entities import CheckRunRecord, SimRepo
 
 if TYPE_CHECKING:
-    from tide.sim.world import World
+    from tide.sim.world.world import World
 
 CI_LOGIN = "ci-bot"
 
