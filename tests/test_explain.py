@@ -194,6 +194,32 @@ def test_a_pr_merged_by_tide_is_found_in_history():
     assert answer.headline == "Merged by tide at 2026-01-05T09:03:00Z"
 
 
+def test_a_batch_merge_that_failed_for_one_pr_says_tide_merged_only_the_others():
+    """Tide's record of a batch names every target; the one whose merge failed is named in
+    `err` (`#8: PR was modified`), so tide does not claim it merged #8, as recorded or as
+    read back from the file."""
+    batch = Record(
+        at(3),
+        "MERGE_BATCH",
+        "b",
+        (Target(7, "a", "h", "t"), Target(8, "a", "h", "t")),
+        err="#8: PR was modified: head moved",
+        reason="merging #7 #8",
+        failed=(8,),
+    )
+    read_back = Record.from_json(batch.to_json())
+    assert read_back == batch
+
+    for records in ([batch], [read_back]):
+        landed = not_open("org", "repo", 7, records, at(5), "merged")
+        failed = not_open("org", "repo", 8, records, at(5), "merged")
+        unknown = not_open("org", "repo", 8, records, at(5))
+
+        assert landed.headline == "Merged by tide at 2026-01-05T09:03:00Z"
+        assert failed.headline == "Merged, but not by tide (or before its history began)"
+        assert (unknown.presence, unknown.place) == (Presence.UNKNOWN, None)
+
+
 def test_a_pr_nobody_knows_is_unknown_and_a_closed_one_says_so():
     assert not_open("org", "repo", 8, [], at(0)).presence == Presence.UNKNOWN
     closed = not_open("org", "repo", 8, [], at(0), "closed")

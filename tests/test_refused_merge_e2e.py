@@ -51,6 +51,7 @@ async def test_a_refused_pr_is_set_aside_and_the_rest_merge(schema):
             ]
             refused = [r for r in records if "set aside #2: GitHub refused the merge" in r.reason]
             assert refused and "PR is unmergeable" in refused[0].err
+            assert refused[0].failed == (b.number,)  # the batch's others did not fail
             assert q.daemon.last_report.set_aside == {
                 "org/repo#2": REFUSAL.removeprefix("Not mergeable. GitHub refused the merge: ")
             }

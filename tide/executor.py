@@ -56,8 +56,19 @@ class Execution:
     dropped: list[str] = field(default_factory=list)  # PRs left out of a run, with why
     errors: list[str] = field(default_factory=list)  # user-facing, per PR
     operator_error: str = ""  # the pool needs an admin (permissions, repo settings)
+    # PRs whose merge was tried and did not land; `errors` or `operator_error` says why.
+    failed: list[int] = field(default_factory=list)
     # PRs GitHub refused to merge for a reason tide could not foresee, with GitHub's words.
     refused: list[tuple[PullRequest, str]] = field(default_factory=list)
+
+    def merge_failed(self, pr: PullRequest, why: str, *, operator: bool = False) -> None:
+        """`#n: why` for the user (or the admin, with `operator`), and #n among the PRs that
+        did not land."""
+        if operator:
+            self.operator_error = f"#{pr.number}: {why}"
+        else:
+            self.errors.append(f"#{pr.number}: {why}")
+        self.failed.append(pr.number)
 
     @property
     def err(self) -> str:
@@ -257,9 +268,10 @@ class Executor:
         for i, pr in enumerate(decision.prs):
             current = await self.gh.rest.get_ref(pool.org, pool.repo, f"heads/{pool.branch}")
             if current != expected:
-                out.errors.append(
-                    f"#{pr.number}: base branch moved from {expected[:7]} to "
-                    f"{(current or '?')[:7]} since the test; not merging"
+                out.merge_failed(
+                    pr,
+                    f"base branch moved from {expected[:7]} to "
+                    f"{(current or '?')[:7]} since the test; not merging",
                 )
                 log.warning(
                     "merge_skipped_base_moved",
@@ -315,29 +327,32 @@ class Executor:
                 )
             except BaseModified as exc:
                 if not delays:
-                    out.errors.append(f"#{pr.number}: base branch was modified: {exc}")
+                    out.merge_failed(pr, f"base branch was modified: {exc}")
                     return None
                 await self.clock.sleep(delays.pop(0))
                 current = await self.gh.rest.get_ref(pool.org, pool.repo, f"heads/{pool.branch}")
                 if current != expected:
-                    out.errors.append(
-                        f"#{pr.number}: base branch moved since the test; not merging"
-                    )
+                    out.merge_failed(pr, "base branch moved since the test; not merging")
                     return None
                 continue
             except HeadModified as exc:
-                out.errors.append(f"#{pr.number}: PR was modified: {exc}")
+                out.merge_failed(pr, f"PR was modified: {exc}")
             except Unauthorized as exc:
-                out.operator_error = f"#{pr.number}: allow this robot to push to the branch: {exc}"
+                out.merge_failed(
+                    pr, f"allow this robot to push to the branch: {exc}", operator=True
+                )
             except MergeCommitsForbidden as exc:
-                out.operator_error = (
-                    f"#{pr.number}: configure a merge method this repository allows "
-                    f"(it forbids merge commits): {exc}"
+                out.merge_failed(
+                    pr,
+                    "configure a merge method this repository allows "
+                    f"(it forbids merge commits): {exc}",
+                    operator=True,
                 )
             except Unmergeable as exc:
-                out.errors.append(
-                    f"#{pr.number}: PR is unmergeable. Do the merge requirements match the GitHub "
-                    f"settings for the repo? {exc}"
+                out.merge_failed(
+                    pr,
+                    "PR is unmergeable. Do the merge requirements match the GitHub "
+                    f"settings for the repo? {exc}",
                 )
                 # Set aside at this head; the status is the record a restart reads back.
                 out.refused.append((pr, one_line(exc.message)))
@@ -347,7 +362,7 @@ class Executor:
             except WriteUncertain:
                 return await self._reread_merge(pool, pr, out)
             except GitHubError as exc:
-                out.errors.append(f"#{pr.number}: {exc}")
+                out.merge_failed(pr, str(exc))
             else:
                 log.info(
                     "merged",
@@ -375,9 +390,7 @@ class Executor:
         """
         state = await self.gh.rest.get_pull(pool.org, pool.repo, pr.number)
         if not (state.merged and state.head_sha == pr.head_sha):
-            out.errors.append(
-                f"#{pr.number}: the merge call got no answer and the PR is not merged"
-            )
+            out.merge_failed(pr, "the merge call got no answer and the PR is not merged")
             return None
         log.info("merged", pool=pool.key, pr=pr.key, sha=pr.head_sha, confirmed_after="timeout")
         head = await self.gh.rest.get_ref(pool.org, pool.repo, f"heads/{pool.branch}")

@@ -47,6 +47,9 @@ class Record:
     target: tuple[Target, ...] = ()
     err: str = ""
     reason: str = ""
+    # Targets of a merge that did not land (their merge failed; `err` says why). Not in
+    # Tide's JSON: read back, it is the targets `err` names as `#n: ...`.
+    failed: tuple[int, ...] = ()
 
     def to_json(self) -> dict[str, object]:
         out: dict[str, object] = {
@@ -82,22 +85,25 @@ class Record:
         time = datetime.fromisoformat(str(data["time"]).replace("Z", "+00:00"))
         if time.tzinfo is None:
             raise ValueError("a record's time has no time zone")
+        target = tuple(
+            Target(
+                int(t["number"]),
+                str(t.get("author", "")),
+                str(t.get("sha", "")),
+                str(t.get("title", "")),
+                str(t.get("head_ref", "")),
+            )
+            for t in targets
+        )
+        err = str(data.get("err", ""))
         return cls(
             time=time,
             action=str(data["action"]),
             base_sha=str(data.get("baseSHA", "")),
-            target=tuple(
-                Target(
-                    int(t["number"]),
-                    str(t.get("author", "")),
-                    str(t.get("sha", "")),
-                    str(t.get("title", "")),
-                    str(t.get("head_ref", "")),
-                )
-                for t in targets
-            ),
-            err=str(data.get("err", "")),
+            target=target,
+            err=err,
             reason=str(data.get("reason", "")),
+            failed=tuple(t.number for t in target if f"#{t.number}:" in err),
         )
 
 

@@ -585,6 +585,7 @@ class Syncer:
                 target=targets(decision.prs),
                 err=execution.err,
                 reason=reason,
+                failed=tuple(execution.failed),
             ),
         )
 

@@ -19,12 +19,20 @@ from tide.history import History, Record
 from tide.model import PullRequest, RepoSettings, pool_key
 from tide.report import SyncReport
 from tide.status_text import Status, expected_status
-from tide.views.explain import Explanation, explain, not_covered, not_open
+from tide.views.explain import Explanation, NotOpenState, explain, not_covered, not_open
 from tide.views.overview import done_of
 from tide.views.throttle import ClientLimiter
 
 LOOKUP_CACHE = 256  # answers about PRs outside the pools, kept until the next sync
 SEARCH_CACHE = 64  # branches whose open PRs were listed for such answers
+
+
+@dataclass(frozen=True, slots=True)
+class NotOpen:
+    """A lookup that found no open PR, with GitHub's word for why: "merged", "closed", or
+    "" when it did not say (no such PR, or its search index lags behind a new one)."""
+
+    state: NotOpenState = ""
 
 
 @dataclass
@@ -37,13 +45,13 @@ class PRLookup:
     gh: GitHub
     limiter: ClientLimiter = field(default_factory=ClientLimiter)
     _report: SyncReport | None = None
-    _answers: Lru[tuple[str, str, int], PullRequest | str] = field(
+    _answers: Lru[tuple[str, str, int], PullRequest | NotOpen] = field(
         default_factory=lambda: Lru(LOOKUP_CACHE)
     )
     _searches: Lru[tuple[str, str, str], dict[int, PullRequest]] = field(
         default_factory=lambda: Lru(SEARCH_CACHE)
     )
-    _inflight: dict[tuple[str, str, int], asyncio.Future[PullRequest | str]] = field(
+    _inflight: dict[tuple[str, str, int], asyncio.Future[PullRequest | NotOpen]] = field(
         default_factory=dict
     )
 
@@ -60,8 +68,8 @@ class PRLookup:
         *,
         client: str = "",
         now: datetime | None = None,
-    ) -> PullRequest | str:
-        """The open PR, or GitHub's word for why not: "merged", "closed" or "".
+    ) -> PullRequest | NotOpen:
+        """The open PR, or GitHub's word for why not.
 
         With `client` (a reader of the status server), a lookup that has to ask GitHub
         counts against that client's allowance: `LookupThrottled` past it."""
@@ -84,13 +92,13 @@ class PRLookup:
         self._answers[key] = answer
         return answer
 
-    async def _find(self, org: str, repo: str, number: int) -> PullRequest | str:
+    async def _find(self, org: str, repo: str, number: int) -> PullRequest | NotOpen:
         try:
             pull = await self.gh.rest.get_pull(org, repo, number)
         except NotFound:
-            return ""
+            return NotOpen()
         if pull.state != "open":
-            return "merged" if pull.merged else "closed"
+            return NotOpen("merged" if pull.merged else "closed")
         # GitHub has no GraphQL search by number: list the branch's open PRs once.
         branch = (org, repo, pull.base_ref)
         if branch not in self._searches:
@@ -99,7 +107,7 @@ class PRLookup:
             self._searches[branch] = {pr.number: pr for pr in found.items}
         pr = self._searches[branch].get(number)
         if pr is None:
-            return ""  # GitHub's search index lags behind a PR opened moments ago
+            return NotOpen()  # GitHub's search index lags behind a PR opened moments ago
         return (await self.gh.complete_head_contexts([pr]))[0]
 
     async def verdict(self, config: Config, report: SyncReport | None, pr: PullRequest) -> Verdict:
@@ -175,8 +183,8 @@ async def explain_pr(
                 eligible_since=know.eligible_since(key),
             )
     found = await know.lookup.open_pr(org, repo, number, report, client=know.client, now=now)
-    if isinstance(found, str):
-        return not_open(org, repo, number, know.repo_history(org, repo), now, found)
+    if isinstance(found, NotOpen):
+        return not_open(org, repo, number, know.repo_history(org, repo), now, found.state)
     verdict = await know.lookup.verdict(know.config, report, found)
     policy = know.config.branch_policy(org, repo, found.base_ref)
     pools = {p.key: p for p in report.pools} if report is not None else {}

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Literal
 
 from tide.criteria import Code, Reason, Verdict, status_context_of
 from tide.history import Record
@@ -35,6 +36,8 @@ from tide.views.queue import (
 )
 
 HISTORY_PER_PR = 20
+# What GitHub says of a PR that is not open; "" when it did not say.
+NotOpenState = Literal["merged", "closed", ""]
 _PR_REF = re.compile(
     r"^(?:https?://[^/]+/)?(?P<org>[\w.-]+)/(?P<repo>[\w.-]+)(?:#|/pull/|/pulls/|/)(?P<n>\d+)/?$"
 )
@@ -254,7 +257,7 @@ def explain(
             batch = started_view(started, now)
     if place is None and not verdict.eligible:
         place = Place.NOT_ELIGIBLE
-    headline = _headline(verdict, place, why, position, queue_length, decision, state)
+    headline = _headline(verdict, place, why, position, queue_length, decision)
     return Explanation(
         org=pr.org,
         repo=pr.repo,
@@ -292,7 +295,6 @@ def _headline(
     position: int | None,
     queue_length: int,
     decision: Decision | None,
-    state: PoolState | None,
 ) -> str:
     if not verdict.eligible:
         count = len(verdict.reasons)
@@ -315,13 +317,13 @@ def not_open(
     number: int,
     history: Sequence[Record],
     now: datetime,
-    github_state: str = "",
+    github_state: NotOpenState = "",
 ) -> Explanation:
     """A PR that is not open: merged (by us, history says when), closed, or unknown.
     `github_state` is what GitHub said: "merged", "closed", or "" when it did not say."""
     mine = pool_history(history, number)
     landed = next(
-        (r for r in mine if r.action in ("MERGE", "MERGE_BATCH") and f"#{number}:" not in r.err),
+        (r for r in mine if r.action in ("MERGE", "MERGE_BATCH") and number not in r.failed),
         None,
     )
     if landed is not None and github_state in ("", "merged"):

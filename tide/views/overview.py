@@ -3,7 +3,7 @@ the last `SyncReport` (pure; the server, the dashboard and `tide status` share i
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -139,11 +139,3 @@ def overview(
         instance=instance,
         standby=dict(report.standby) if report is not None else {},
     )
-
-
-def find_pool(view: Overview, key: str) -> PoolView | None:
-    return next((p for p in view.pools if p.key == key), None)
-
-
-def pools_by_key(report: SyncReport | None) -> Mapping[str, PoolReport]:
-    return {p.key: p for p in report.pools} if report is not None else {}
