@@ -118,7 +118,7 @@ def trace_one(spec: str, hours: float | None) -> int:
                 continue
             extra = f" merged={merged}" if merged else ""
             extra += f" culprits={[c.pr.number for c in d.culprits]}" if d.culprits else ""
-            extra += f" dropped={ex.dropped}" if ex and ex.dropped else ""
+            extra += f" dropped={[str(d) for d in ex.dropped]}" if ex and ex.dropped else ""
             extra += f" error={pool.error}" if pool.error else ""
             print(
                 f"{minute:6.0f}m eligible={len(pool.state.eligible):3} {d.action:13} "

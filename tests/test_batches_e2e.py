@@ -6,6 +6,7 @@ from __future__ import annotations
 from e2e import advance_base_world, make_world, running_daemon, running_queue
 
 from tide.clock import VirtualClock
+from tide.executor import Dropped
 from tide.sim import FakeCI, Job, SimServer, fail_if_all_present, fail_if_present
 
 READY = ["lgtm"]
@@ -58,7 +59,7 @@ async def test_a_pr_that_conflicts_with_the_batch_is_left_out_and_says_why(schem
     async with running_queue(world, clock) as q:
         report = await q.sync()
         assert report.pools[0].decision.numbers == (1, 2, 3)
-        assert report.pools[0].execution.dropped == ["#2: conflicts with #1"]
+        assert report.pools[0].execution.dropped == [Dropped(2, "conflicts with #1")]
         assert staging_runs(world) == [(1, 3)]
         await q.run(15)
         assert sorted(q.merged()) == [a.number, c.number]

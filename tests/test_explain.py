@@ -10,6 +10,7 @@ from builders import ALL_METHODS, at, blocker, branch_policy, context, pull_requ
 from planner_world import T0, make_policy, make_pr, make_run
 
 from tide.criteria import evaluate
+from tide.executor import Dropped
 from tide.history import Record, Target
 from tide.model import StagedPR, StagingRun, State
 from tide.pool import Action, Decision, PoolState
@@ -149,7 +150,7 @@ def test_a_run_started_by_the_last_sync_counts_and_left_out_prs_say_why():
         state.now,
         verified=True,
     )
-    done = Done(triggered=(started,), dropped=("#3: conflicts with #1, #2",))
+    done = Done(triggered=(started,), dropped=(Dropped(3, "conflicts with #1, #2"),))
     decision = Decision(Action.TRIGGER_BATCH, "testing #1, #2, #3", prs=tuple(prs))
 
     queue = {e.number: (e.place, e.why) for e in queue_of(state, decision, done)}

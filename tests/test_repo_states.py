@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from tide.clock import VirtualClock
 from tide.github import GitHub, GitHubEndpoint, StaticToken
+from tide.github.records import RepositoryState, RepositoryUnreadable
 from tide.github.repo_states import RepositoryStates
 from tide.sim import SimServer, World
 
@@ -62,7 +63,7 @@ async def test_more_than_100_staging_branches_are_paged_alone():
         reads = await RepositoryStates().read(gh, wanted)
 
     state = reads.states[("org", "r0")]
-    assert not isinstance(state, str)
+    assert isinstance(state, RepositoryState)
     assert len(state.staging_refs) == 101
 
 
@@ -75,9 +76,9 @@ async def test_a_repository_that_cannot_be_read_says_so_and_the_others_are_read(
     ):
         reads = await RepositoryStates().read(gh, wanted)
 
-    assert not isinstance(reads.states[("org", "r0")], str)
+    assert isinstance(reads.states[("org", "r0")], RepositoryState)
     gone = reads.states[("org", "gone")]
-    assert isinstance(gone, str) and "org/gone" in gone
+    assert isinstance(gone, RepositoryUnreadable) and "org/gone" in gone.reason
 
 
 async def test_a_sync_takes_default_branch_heads_from_the_batch_and_reads_other_bases_alone(schema):

@@ -47,13 +47,24 @@ COMMENTED_CACHE = 4096  # (PR, head) pairs remembered as already told they broke
 BASE_MODIFIED_RETRIES = (4.0, 8.0)  # Tide's back-off for "Base branch was modified"
 
 
+@dataclass(frozen=True, slots=True)
+class Dropped:
+    """A PR left out of the staging run it was meant for, and why (`conflicts with #1`)."""
+
+    pr: int
+    why: str
+
+    def __str__(self) -> str:
+        return f"#{self.pr}: {self.why}"
+
+
 @dataclass
 class Execution:
     """What acting on one decision did."""
 
     merged: list[PullRequest] = field(default_factory=list)
     triggered: list[StagingRun] = field(default_factory=list)
-    dropped: list[str] = field(default_factory=list)  # PRs left out of a run, with why
+    dropped: list[Dropped] = field(default_factory=list)  # PRs left out of a run
     errors: list[str] = field(default_factory=list)  # user-facing, per PR
     operator_error: str = ""  # the pool needs an admin (permissions, repo settings)
     # PRs whose merge was tried and did not land; `errors` or `operator_error` says why.
@@ -161,16 +172,17 @@ class Executor:
                     )
                 except MergeConflict:
                     with_ = ", ".join(f"#{p.number}" for p in merged) or f"base {base[:7]}"
-                    out.dropped.append(f"#{pr.number}: conflicts with {with_}")
+                    out.dropped.append(Dropped(pr.number, f"conflicts with {with_}"))
                     log.info("staging_conflict", pool=pool.key, pr=pr.key, conflicts_with=with_)
                     continue
                 if sha is None:
-                    out.dropped.append(f"#{pr.number}: its head is already contained")
+                    out.dropped.append(Dropped(pr.number, "its head is already contained"))
                     continue
                 merged = candidate
                 head = sha
             if len(merged) == len(prior):
-                log.info("staging_empty", pool=pool.key, prs=keys, dropped=out.dropped)
+                dropped = [str(d) for d in out.dropped]
+                log.info("staging_empty", pool=pool.key, prs=keys, dropped=dropped)
                 return
             run = StagingRun(
                 org,

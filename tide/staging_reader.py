@@ -17,7 +17,7 @@ from tide.config import Config
 from tide.evidence import graph_problem, mark_problem, unknown_step
 from tide.github.errors import GitHubError
 from tide.github.org_clients import Clients
-from tide.github.records import RepositoryState
+from tide.github.records import RepositoryRead, RepositoryState
 from tide.model import StagingRun
 from tide.staging import decode_run
 
@@ -38,7 +38,7 @@ class StagingReader:
     async def runs(
         self,
         config: Config,
-        states: dict[tuple[str, str], RepositoryState | str],
+        states: dict[tuple[str, str], RepositoryRead],
         now: datetime,
     ) -> dict[tuple[str, str], tuple[StagingRun, ...]]:
         """Per repository, the staging branches that really are tide's runs (`tide.evidence`);

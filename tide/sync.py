@@ -25,7 +25,12 @@ from tide.executor import Execution, Executor
 from tide.github.client import GitHub
 from tide.github.errors import GitHubError
 from tide.github.org_clients import Clients
-from tide.github.records import RepositoryState, SearchResult
+from tide.github.records import (
+    RepositoryRead,
+    RepositoryState,
+    RepositoryUnreadable,
+    SearchResult,
+)
 from tide.github.repo_states import RepositoryStates
 from tide.github.search_query import blocker_org_queries, blocker_query, query_string
 from tide.history import History, Record, targets
@@ -134,7 +139,8 @@ class Syncer:
             if repos is None or f"{key[0]}/{key[1]}" in repos
         }
         states = await self._repositories(config, wanted - refused.keys())
-        states.update(refused)  # errored pools, staging branches kept, until search sees them
+        # Errored pools, staging branches kept, until search sees them.
+        states.update({key: RepositoryUnreadable(why) for key, why in refused.items()})
         self._note_reachability(states, groups)
         standby = self.watch.check(
             [s for s in states.values() if isinstance(s, RepositoryState)],
@@ -275,19 +281,20 @@ class Syncer:
 
     async def _repositories(
         self, config: Config, repos: Iterable[tuple[str, str]]
-    ) -> dict[tuple[str, str], RepositoryState | str]:
+    ) -> dict[tuple[str, str], RepositoryRead]:
         """Every repository's state, 100 a request (`tide.github.repo_states`); the default
         branch heads read with them serve this sync's pools on those branches."""
         by_org: dict[str, dict[tuple[str, str], str]] = defaultdict(dict)
         for org, repo in sorted(set(repos)):
             by_org[org][(org, repo)] = config.queue.options_for(org, repo).staging_prefix
-        states: dict[tuple[str, str], RepositoryState | str] = {}
+        states: dict[tuple[str, str], RepositoryRead] = {}
         self._heads = {}
         for org, wanted in by_org.items():
             try:
                 gh = await self.clients.for_org(org)
             except GitHubError as exc:
-                states.update({k: f"cannot reach repository {k[0]}/{k[1]}: {exc}" for k in wanted})
+                for o, r in wanted:
+                    states[(o, r)] = RepositoryUnreadable(f"cannot reach repository {o}/{r}: {exc}")
                 continue
             reads = await self._repo_states.read(gh, wanted)
             states.update(reads.states)
@@ -315,15 +322,15 @@ class Syncer:
 
     def _note_reachability(
         self,
-        repos: dict[tuple[str, str], RepositoryState | str],
+        repos: dict[tuple[str, str], RepositoryRead],
         groups: dict[tuple[str, str, str], list[PullRequest]],
     ) -> None:
         """Keep unreachable repositories visible as errored pools; log each change once."""
         for (org, repo), state in repos.items():
-            if isinstance(state, str):
-                if self.unreachable.get((org, repo)) != state:
-                    log.error("repository_unreachable", repo=f"{org}/{repo}", error=state)
-                self.unreachable[(org, repo)] = state
+            if isinstance(state, RepositoryUnreadable):
+                if self.unreachable.get((org, repo)) != state.reason:
+                    log.error("repository_unreachable", repo=f"{org}/{repo}", error=state.reason)
+                self.unreachable[(org, repo)] = state.reason
                 if not any(k[:2] == (org, repo) for k in groups):
                     groups[(org, repo, UNREACHABLE_BRANCH)] = []
             elif self.unreachable.pop((org, repo), None) is not None:
@@ -344,7 +351,7 @@ class Syncer:
         config: Config,
         key: tuple[str, str, str],
         prs: list[PullRequest],
-        repos: dict[tuple[str, str], RepositoryState | str],
+        repos: dict[tuple[str, str], RepositoryRead],
         blockers: Sequence[Blocker],
         blocker_error: str,
         complete: bool,
@@ -359,8 +366,9 @@ class Syncer:
         repo_state = repos.get((org, repo))
         empty = PoolState(org, repo, branch, "", policy, now)
         try:
-            if isinstance(repo_state, str) or repo_state is None:
-                raise _PoolError(repo_state or f"no data for {org}/{repo}")
+            if not isinstance(repo_state, RepositoryState):
+                why = repo_state.reason if repo_state else f"no data for {org}/{repo}"
+                raise _PoolError(why)
             gh = await self.clients.for_org(org)
             # The default branch's head came with the repository's state, in this sync;
             # `lanes` also needs its tree (a stacked run lands only on the tree it was built on).
@@ -556,7 +564,7 @@ class Syncer:
                 "pool",
                 **fields,
                 merged=[p.key for p in execution.merged],
-                dropped=execution.dropped,
+                dropped=[str(d) for d in execution.dropped],
                 err=execution.err,
             )
         if execution.operator_error:
@@ -575,7 +583,7 @@ class Syncer:
                 f"#{pr.number}: GitHub refused the merge: {why}" for pr, why in execution.refused
             )
         if execution.dropped:
-            reason += "; left out " + "; ".join(execution.dropped)
+            reason += "; left out " + "; ".join(str(d) for d in execution.dropped)
         self.history.record(
             state.key,
             Record(

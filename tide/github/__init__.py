@@ -21,7 +21,13 @@ from tide.github.errors import (
     Unmergeable,
     WriteUncertain,
 )
-from tide.github.records import PullState, RepositoryState, SearchResult, StagingRef
+from tide.github.records import (
+    PullState,
+    RepositoryState,
+    RepositoryUnreadable,
+    SearchResult,
+    StagingRef,
+)
 from tide.github.retry import RetryPolicy
 
 __all__ = [
@@ -42,6 +48,7 @@ __all__ = [
     "RateLimited",
     "RefExists",
     "RepositoryState",
+    "RepositoryUnreadable",
     "RetryPolicy",
     "SearchResult",
     "StagingRef",

@@ -40,6 +40,17 @@ class RepositoryState:
 
 
 @dataclass(frozen=True, slots=True)
+class RepositoryUnreadable:
+    """A repository that could not be read this sync, and why in an operator's words: its
+    pools show as errored, the others run meanwhile."""
+
+    reason: str
+
+
+RepositoryRead = RepositoryState | RepositoryUnreadable
+
+
+@dataclass(frozen=True, slots=True)
 class PullState:
     """`GET /pulls/{n}`: what a caller re-reads after an uncertain merge."""
 

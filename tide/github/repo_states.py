@@ -18,7 +18,7 @@ from tide.github import decode
 from tide.github.client import GitHub
 from tide.github.errors import GitHubError
 from tide.github.http import JSON
-from tide.github.records import RepositoryState
+from tide.github.records import RepositoryRead, RepositoryUnreadable
 
 MAX_IDS = 100
 
@@ -30,7 +30,7 @@ class RepoReads:
     """One sync's reads: each repository's state (or why it could not be read), and the
     commit of each default branch that came with it, by (org, repo, branch)."""
 
-    states: dict[RepoKey, RepositoryState | str] = field(default_factory=dict)
+    states: dict[RepoKey, RepositoryRead] = field(default_factory=dict)
     heads: dict[tuple[str, str, str], str] = field(default_factory=dict)
 
 
@@ -119,8 +119,8 @@ def _is(node: JSON, key: RepoKey) -> bool:
     )
 
 
-async def _one(gh: GitHub, key: RepoKey, prefix: str) -> RepositoryState | str:
+async def _one(gh: GitHub, key: RepoKey, prefix: str) -> RepositoryRead:
     try:
         return await gh.repository_state(key[0], key[1], prefix)
     except GitHubError as exc:
-        return f"cannot reach repository {key[0]}/{key[1]}: {exc}"
+        return RepositoryUnreadable(f"cannot reach repository {key[0]}/{key[1]}: {exc}")

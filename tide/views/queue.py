@@ -9,6 +9,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from tide.criteria import Verdict
+from tide.executor import Dropped
 from tide.model import Context, PullRequest, StagingRun
 from tide.pool import Decision, PoolState
 from tide.priority import in_priority_order
@@ -78,11 +79,10 @@ class Done:
 
     merged: tuple[int, ...] = ()
     triggered: tuple[StagingRun, ...] = ()
-    dropped: tuple[str, ...] = ()
+    dropped: tuple[Dropped, ...] = ()
 
     def dropped_reason(self, number: int) -> str | None:
-        prefix = f"#{number}: "
-        return next((d.removeprefix(prefix) for d in self.dropped if d.startswith(prefix)), None)
+        return next((d.why for d in self.dropped if d.pr == number), None)
 
 
 NOTHING_DONE = Done()
