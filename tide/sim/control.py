@@ -7,7 +7,6 @@ from aiohttp import web
 from tide.clock import VirtualClock
 from tide.sim.middleware import WORLD, json_response
 from tide.sim.world.entities import iso
-from tide.sim.world.mergeability import merge_state_status, mergeable
 
 
 async def tick(request: web.Request) -> web.Response:
@@ -33,8 +32,8 @@ async def list_prs(request: web.Request) -> web.Response:
                     "state": pr.state,
                     "labels": list(pr.labels),
                     "head_sha": pr.head_sha,
-                    "mergeable": mergeable(world, pr),
-                    "merge_state_status": merge_state_status(world, pr),
+                    "mergeable": world.mergeable(pr),
+                    "merge_state_status": world.merge_state_status(pr),
                     "updated_at": iso(pr.updated_at),
                 }
             )

@@ -19,7 +19,7 @@ from tide.sim.graphql.views import (
     world,
 )
 from tide.sim.world.entities import HOST, SimIssue, SimPR, iso, node_id
-from tide.sim.world.mergeability import can_be_rebased, merge_state_status, mergeable, pr_commits
+from tide.sim.world.mergeability import can_be_rebased, pr_commits
 
 
 def _labels(item: SimIssue, args: dict[str, Any]) -> Any:
@@ -96,9 +96,9 @@ PULL_REQUEST: dict[str, Resolver] = {
     "headRepository": lambda p, _: p.repo,
     "headRepositoryOwner": lambda p, info: world(info).user(p.repo.owner),
     "isCrossRepository": lambda p, _: False,
-    "mergeable": lambda p, info: mergeable(world(info), p),
-    "mergeStateStatus": lambda p, info: merge_state_status(world(info), p),
-    "canBeRebased": lambda p, info: can_be_rebased(world(info), p),
+    "mergeable": lambda p, info: world(info).mergeable(p),
+    "mergeStateStatus": lambda p, info: world(info).merge_state_status(p),
+    "canBeRebased": lambda p, _: can_be_rebased(p),
     "reviewDecision": lambda p, _: p.review_decision,
     "changedFiles": lambda p, _: _diff_size(p),
     "totalCommentsCount": lambda p, _: len(p.comments),

@@ -6,10 +6,11 @@ from __future__ import annotations
 import base64
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from graphql import GraphQLError, GraphQLResolveInfo
 
+from tide.sim.world.budget import Window
 from tide.sim.world.entities import (
     CheckRunRecord,
     Protection,
@@ -23,11 +24,7 @@ from tide.sim.world.entities import (
     StatusRecord,
 )
 from tide.sim.world.git import Commit
-
-if TYPE_CHECKING:
-    from tide.sim.world.budget import Window
-    from tide.sim.world.world import World
-
+from tide.sim.world.world import World
 
 Resolver = Callable[..., Any]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from tide.sim.world.contexts import combine, latest_statuses
 from tide.sim.world.entities import (
@@ -20,10 +20,8 @@ from tide.sim.world.entities import (
     node_id,
 )
 from tide.sim.world.git import Commit, tree_sha
-from tide.sim.world.mergeability import can_be_rebased, merge_state_status, mergeable
-
-if TYPE_CHECKING:
-    from tide.sim.world.world import World
+from tide.sim.world.mergeability import can_be_rebased
+from tide.sim.world.world import World
 
 Json = dict[str, Any]
 API = "https://api.github.example"
@@ -94,7 +92,7 @@ def labels_json(item: SimIssue) -> list[Json]:
 def pull_json(world: World, pr: SimPR) -> Json:
     repo = pr.repo
     git = repo.git
-    state = mergeable(world, pr)
+    state = world.mergeable(pr)
     milestone = repo.milestones.get(pr.milestone) if pr.milestone else None
     base_sha = git.branches.get(pr.base_ref, "")
     return {
@@ -131,8 +129,8 @@ def pull_json(world: World, pr: SimPR) -> Json:
         "merged": pr.state == "MERGED",
         "merged_by": user_json(world.user(pr.merged_by)) if pr.merged_by else None,
         "mergeable": None if state == "UNKNOWN" else state == "MERGEABLE",
-        "rebaseable": can_be_rebased(world, pr) if state != "UNKNOWN" else None,
-        "mergeable_state": merge_state_status(world, pr).lower(),
+        "rebaseable": can_be_rebased(pr) if state != "UNKNOWN" else None,
+        "mergeable_state": world.merge_state_status(pr).lower(),
         "comments": len(pr.comments),
         "commits": len(world.pr_commits(pr)),
     }

@@ -10,12 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from fnmatch import fnmatchcase
 from functools import partial
-from typing import TYPE_CHECKING
 
-from tide.sim.world.entities import CheckRunRecord, SimRepo
-
-if TYPE_CHECKING:
-    from tide.sim.world.world import World
+from tide.sim.world.entities import CheckRunRecord, CIWorld, SimRepo
 
 CI_LOGIN = "ci-bot"
 
@@ -149,7 +145,7 @@ class FakeCI:
         return self.pull_requests and any(pr.head_ref == branch for pr in repo.open_on_ref(branch))
 
     def on_branch_moved(
-        self, world: World, repo: SimRepo, branch: str, old: str | None, new: str
+        self, world: CIWorld, repo: SimRepo, branch: str, old: str | None, new: str
     ) -> None:
         if not self.triggered_by(repo, branch):
             return
@@ -158,7 +154,7 @@ class FakeCI:
         self.start(world, repo, new, ref=branch, again=False)
 
     def start(
-        self, world: World, repo: SimRepo, sha: str, *, ref: str = "", again: bool = True
+        self, world: CIWorld, repo: SimRepo, sha: str, *, ref: str = "", again: bool = True
     ) -> list[CIRun]:
         """Start every job on `sha` (`again=False` skips jobs already run or running there)."""
         started: list[CIRun] = []
@@ -202,11 +198,11 @@ class FakeCI:
     def runs_on(self, sha: str) -> list[CIRun]:
         return list(self._by_sha.get(sha, ()))
 
-    def _begin(self, world: World, repo: SimRepo, run: CIRun) -> None:
+    def _begin(self, world: CIWorld, repo: SimRepo, run: CIRun) -> None:
         if run.check_run is not None and not run.done:
             world.update_check_run(repo, run.check_run, status="in_progress")
 
-    def _finish(self, world: World, repo: SimRepo, run: CIRun, job: Job) -> None:
+    def _finish(self, world: CIWorld, repo: SimRepo, run: CIRun, job: Job) -> None:
         if run.done:
             return
         reason = self.failure(repo.git.commits[run.sha].tree, run.context)
@@ -228,7 +224,7 @@ class FakeCI:
         elif run.check_run is not None:
             world.update_check_run(repo, run.check_run, status="completed", conclusion=run.result)
 
-    def _cancel(self, world: World, repo: SimRepo, sha: str, branch: str) -> None:
+    def _cancel(self, world: CIWorld, repo: SimRepo, sha: str, branch: str) -> None:
         still_head = any(
             head == sha and name != branch and self.triggered_by(repo, name)
             for name, head in repo.git.branches.items()

@@ -1,20 +1,20 @@
 """The simulated GitHub's objects: users, repositories, pull requests, issues, statuses.
 
-Plain mutable records; only `World` changes them, so timestamps and consequences follow."""
+Plain mutable records; only `World` changes them, so timestamps and consequences follow.
+A repository's CI is known here only by what the world tells it (`RepoCI`), so the CI module
+depends on these records and not the other way round."""
 
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from fnmatch import fnmatchcase
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from tide.sim.world.git import GitStore
-
-if TYPE_CHECKING:
-    from tide.sim.world.ci import FakeCI
 
 HOST = "https://github.example"
 
@@ -229,7 +229,7 @@ class SimRepo:
     pulls: dict[int, SimPR] = field(default_factory=dict, repr=False)
     statuses: dict[str, list[StatusRecord]] = field(default_factory=dict, repr=False)
     check_runs: dict[str, list[CheckRunRecord]] = field(default_factory=dict, repr=False)
-    ci: FakeCI | None = field(default=None, repr=False)
+    ci: RepoCI | None = field(default=None, repr=False)
     # Permission per login; anyone else gets `default_permission`.
     permissions: dict[str, str] = field(default_factory=dict, repr=False)
     default_permission: str = "ADMIN"
@@ -286,3 +286,48 @@ class SimRepo:
             if fnmatchcase(branch, rule.pattern):
                 return rule
         return None
+
+
+class CIWorld(Protocol):
+    """What a repository's CI may do to the world (`World` is the one): read its time,
+    schedule its own progress, and report statuses and check runs."""
+
+    def now(self) -> datetime: ...
+
+    def schedule(self, delay: float, action: Callable[[], None]) -> None: ...
+
+    def set_status(
+        self,
+        repo: SimRepo,
+        sha: str,
+        context: str,
+        state: str,
+        *,
+        description: str = ...,
+        target_url: str = ...,
+        creator: str = ...,
+    ) -> StatusRecord: ...
+
+    def add_check_run(
+        self,
+        repo: SimRepo,
+        sha: str,
+        name: str,
+        *,
+        status: str = ...,
+        conclusion: str | None = ...,
+        details_url: str = ...,
+    ) -> CheckRunRecord: ...
+
+    def update_check_run(
+        self, repo: SimRepo, run: CheckRunRecord, *, status: str, conclusion: str | None = ...
+    ) -> None: ...
+
+
+class RepoCI(Protocol):
+    """A repository's CI as the world sees it: told of every branch move (the simulator's is
+    `ci.FakeCI`); it answers through `CIWorld`."""
+
+    def on_branch_moved(
+        self, world: CIWorld, repo: SimRepo, branch: str, old: str | None, new: str
+    ) -> None: ...

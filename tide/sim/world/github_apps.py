@@ -9,11 +9,9 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-if TYPE_CHECKING:
-    from tide.sim.world.entities import SimRepo
-    from tide.sim.world.world import World
+from tide.sim.world.entities import SimRepo, SimUser
 
 # GitHub's installation tokens live for one hour.
 TOKEN_LIFETIME = timedelta(hours=1)
@@ -91,10 +89,25 @@ def scoped_to(installation: SimInstallation) -> Iterator[None]:
         _SCOPE.reset(reset)
 
 
+class Accounts(Protocol):
+    """What Apps need of the world (`World` is the one): its users and the tokens they
+    authenticate with, fresh ids, and time."""
+
+    tokens: dict[str, str]
+
+    def now(self) -> datetime: ...
+
+    def new_id(self) -> int: ...
+
+    def user(self, login: str, *, is_bot: bool = ...) -> SimUser: ...
+
+    def add_token(self, token: str, login: str = ..., *, is_bot: bool = ...) -> None: ...
+
+
 class Apps:
     """The world's GitHub Apps: `register`, `install`, and the tokens minted for installations."""
 
-    def __init__(self, world: World) -> None:
+    def __init__(self, world: Accounts) -> None:
         self._world = world
         self.apps: dict[int, SimApp] = {}
         self.installations: dict[int, SimInstallation] = {}

@@ -10,7 +10,6 @@ import json
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from tide.sim.world.entities import SimRepo
 from tide.webhook_delivery import sign
@@ -29,7 +28,6 @@ class Delivery:
     event: str
     body: bytes
     headers: Mapping[str, str]
-    queued_at: datetime
 
 
 @dataclass
@@ -45,7 +43,7 @@ class Hooks:
         self.hooks.append(hook)
         return hook
 
-    def emit(self, event: str, repo: SimRepo, payload: Mapping[str, object], now: datetime) -> None:
+    def emit(self, event: str, repo: SimRepo, payload: Mapping[str, object]) -> None:
         if not self.hooks or self.paused:
             return
         full = {
@@ -69,6 +67,6 @@ class Hooks:
                 "X-GitHub-Delivery": str(uuid.uuid4()),
                 "X-Hub-Signature-256": sign(hook.secret, body),
             }
-            self.outbox.append(Delivery(hook.url, event, body, headers, now))
+            self.outbox.append(Delivery(hook.url, event, body, headers))
         if self.on_emit is not None:
             self.on_emit()

@@ -26,7 +26,6 @@ class ItemActions:
     """Mixed into `World`; everything here goes through the world's clock and branches."""
 
     if TYPE_CHECKING:
-        mergeable_delay: float
 
         def now(self) -> datetime: ...
         def mergeable_known_at(self) -> datetime: ...
@@ -175,19 +174,9 @@ class ItemActions:
         issue.closed_at = self.now()
         self._touch(issue)
 
-    def close_pr(self, pr: SimPR, *, actor: str = "alice") -> None:
+    def close_pr(self, pr: SimPR) -> None:
         if pr.is_open:
-            self._close(pr, actor)
-
-    def reopen_pr(self, pr: SimPR) -> None:
-        if pr.state != "CLOSED":
-            raise ValueError(f"{pr.key} is {pr.state.lower()}, not closed")
-        pr.state = "OPEN"
-        pr.repo.track(pr)
-        pr.closed_at = None
-        pr.frozen_commits = None
-        pr.mergeable_after = self.mergeable_known_at()
-        self._touch(pr)
+            self._close(pr)
 
     def add_label(self, item: SimIssue, name: str) -> None:
         label = self._label(item.repo, name)
@@ -209,14 +198,6 @@ class ItemActions:
         pr.review_decision = decision
         self._touch(pr)
 
-    def set_draft(self, pr: SimPR, draft: bool) -> None:
-        pr.draft = draft
-        self._touch(pr)
-
-    def set_milestone(self, item: SimIssue, title: str | None) -> None:
-        item.milestone = self._milestone(item.repo, title).title if title else None
-        self._touch(item)
-
     def comment(
         self, item: SimIssue, body: str, *, author: str = "alice", association: str = "MEMBER"
     ) -> SimComment:
@@ -234,7 +215,7 @@ class ItemActions:
     def pr_commits(self, pr: SimPR) -> list[Commit]:
         return mergeability.pr_commits(pr)
 
-    def _close(self, pr: SimPR, actor: str) -> None:
+    def _close(self, pr: SimPR) -> None:
         pr.frozen_commits = tuple(c.sha for c in mergeability.pr_commits(pr))
         pr.repo.untrack(pr)
         pr.state = "CLOSED"

@@ -3,14 +3,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from datetime import datetime
 
 from tide.sim.world.contexts import required_problem
 from tide.sim.world.entities import SimPR
 from tide.sim.world.git import Commit
-
-if TYPE_CHECKING:
-    from tide.sim.world.world import World
 
 
 def pr_commits(pr: SimPR) -> list[Commit]:
@@ -24,8 +21,10 @@ def pr_commits(pr: SimPR) -> list[Commit]:
     return git.only_in(pr.head_sha, base)
 
 
-def mergeable(world: World, pr: SimPR) -> str:
-    if not pr.is_open or world.clock.now() < pr.mergeable_after:
+def mergeable(pr: SimPR, now: datetime) -> str:
+    """UNKNOWN until GitHub has computed it (`mergeable_after`), then whether head and base
+    merge cleanly."""
+    if not pr.is_open or now < pr.mergeable_after:
         return "UNKNOWN"
     base = pr.repo.git.branches.get(pr.base_ref)
     if base is None:
@@ -33,12 +32,12 @@ def mergeable(world: World, pr: SimPR) -> str:
     return "MERGEABLE" if pr.repo.git.merges_cleanly(base, pr.head_sha) else "CONFLICTING"
 
 
-def merge_state_status(world: World, pr: SimPR) -> str:
+def merge_state_status(pr: SimPR, now: datetime) -> str:
     if not pr.is_open:
         return "UNKNOWN"
     if pr.draft:
         return "DRAFT"
-    state = mergeable(world, pr)
+    state = mergeable(pr, now)
     if state == "UNKNOWN":
         return "UNKNOWN"
     if state == "CONFLICTING":
@@ -55,7 +54,7 @@ def merge_state_status(world: World, pr: SimPR) -> str:
     return "CLEAN"
 
 
-def can_be_rebased(world: World, pr: SimPR) -> bool:
+def can_be_rebased(pr: SimPR) -> bool:
     """Whether replaying the PR's commits on its base head succeeds without conflict."""
     if not pr.is_open:
         return False

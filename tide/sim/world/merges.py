@@ -3,17 +3,15 @@ refusal carrying GitHub's status code and message."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from datetime import datetime
+from typing import Protocol
 
 from tide.sim.world.contexts import required_problem
 from tide.sim.world.entities import Protection, Refusal, SimPR, SimRepo
 from tide.sim.world.git import Commit, MergeConflict
-from tide.sim.world.journal import MergeRecord
+from tide.sim.world.journal import Journal, MergeRecord
 from tide.sim.world.mergeability import pr_commits
-from tide.sim.world.refs import check_push
-
-if TYPE_CHECKING:
-    from tide.sim.world.world import World
+from tide.sim.world.refs import Pushes, check_push
 
 METHODS = ("merge", "squash", "rebase")
 NOT_ALLOWED = {
@@ -28,8 +26,16 @@ BEHIND = "Head branch is out of date. Update the branch and try the merge again.
 REVIEWS_REQUIRED = "At least {n} approving review{s} required by reviewers with write access."
 
 
+class Merging(Pushes, Protocol):
+    """What a merge needs of the world: its time, the push of the result, and the journal."""
+
+    journal: Journal
+
+    def now(self) -> datetime: ...
+
+
 def merge_pull(
-    world: World,
+    world: Merging,
     pr: SimPR,
     *,
     method: str,
@@ -90,7 +96,7 @@ def merge_pull(
         for commit, tree in zip(commits, trees, strict=True):
             parent = git.make_commit(tree, (parent,), commit.message, commit.author, now).sha
         result = git.commits[parent]
-    mark_merged(world, pr, base_before=base_sha, merge_sha=result.sha, actor=actor)
+    mark_merged(pr, now, base_before=base_sha, merge_sha=result.sha, actor=actor)
     world.move_branch(repo, pr.base_ref, result.sha, actor=actor)
     world.journal.merges.append(
         MergeRecord(
@@ -114,14 +120,13 @@ def reviews_missing(pr: SimPR, rule: Protection) -> bool:
 
 
 def mark_merged(
-    world: World, pr: SimPR, *, base_before: str | None, merge_sha: str, actor: str
+    pr: SimPR, now: datetime, *, base_before: str | None, merge_sha: str, actor: str
 ) -> None:
     git = pr.repo.git
     if base_before is not None:
         pr.frozen_commits = tuple(c.sha for c in git.only_in(pr.head_sha, base_before))
     else:
         pr.frozen_commits = (pr.head_sha,)
-    now = world.now()
     pr.repo.untrack(pr)
     pr.state = "MERGED"
     pr.merged_at = now
@@ -132,7 +137,7 @@ def mark_merged(
 
 
 def merge_branches(
-    world: World,
+    world: Merging,
     repo: SimRepo,
     *,
     base: str,
@@ -156,7 +161,7 @@ def merge_branches(
         raise Refusal(409, "Merge conflict") from None
     text = message or f"Merge {head} into {base}"
     commit = git.make_commit(tree, (base_sha, head_commit.sha), text, actor, world.now())
-    check_push(repo, base, base_sha, commit.sha, force=False)
+    check_push(repo, base, base_sha, commit.sha)
     world.move_branch(repo, base, commit.sha, actor=actor)
     return commit
 

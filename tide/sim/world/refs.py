@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from tide.sim.world.contexts import required_problem
 from tide.sim.world.entities import Refusal, SimRepo
-
-if TYPE_CHECKING:
-    from tide.sim.world.world import World
 
 PROTECTION_DOCS = "https://docs.github.com/articles/about-protected-branches"
 NOT_AUTHORIZED = (
     "You're not authorized to push to this branch. Visit "
     "https://docs.github.com/articles/about-protected-branches/ for more information."
 )
+
+
+class Pushes(Protocol):
+    """Where an accepted ref change lands: `World.move_branch` applies what GitHub does on a
+    push (PRs follow, CI starts, hooks fire)."""
+
+    def move_branch(self, repo: SimRepo, branch: str, sha: str | None, *, actor: str) -> None: ...
 
 
 def branch_of(ref: str) -> str:
@@ -25,7 +29,7 @@ def branch_of(ref: str) -> str:
     return name.removeprefix("heads/")
 
 
-def check_push(repo: SimRepo, branch: str, old: str | None, new: str, *, force: bool) -> None:
+def check_push(repo: SimRepo, branch: str, old: str | None, new: str) -> None:
     """What branch protection says to a push of `new` onto `branch` (raises `Refusal`)."""
     rule = repo.protection(branch)
     if rule is None:
@@ -39,7 +43,7 @@ def check_push(repo: SimRepo, branch: str, old: str | None, new: str, *, force: 
         raise Refusal(422, problem, documentation_url=PROTECTION_DOCS)
 
 
-def create_ref(world: World, repo: SimRepo, ref: str, sha: str, *, actor: str) -> str:
+def create_ref(world: Pushes, repo: SimRepo, ref: str, sha: str, *, actor: str) -> str:
     if not ref.startswith("refs/") or ref.count("/") < 2:
         raise Refusal(422, "Reference name must start with 'refs/' and have at least two slashes.")
     branch = branch_of(ref)
@@ -51,12 +55,14 @@ def create_ref(world: World, repo: SimRepo, ref: str, sha: str, *, actor: str) -
         # git keeps refs as paths: `a` and `a/b` cannot both exist.
         if existing.startswith(branch + "/") or branch.startswith(existing + "/"):
             raise Refusal(422, f"Reference cannot be created: refs/heads/{existing} exists")
-    check_push(repo, branch, None, sha, force=False)
+    check_push(repo, branch, None, sha)
     world.move_branch(repo, branch, sha, actor=actor)
     return branch
 
 
-def update_ref(world: World, repo: SimRepo, ref: str, sha: str, *, force: bool, actor: str) -> None:
+def update_ref(
+    world: Pushes, repo: SimRepo, ref: str, sha: str, *, force: bool, actor: str
+) -> None:
     branch = branch_of(ref)
     old = repo.git.branches.get(branch)
     if old is None:
@@ -65,11 +71,11 @@ def update_ref(world: World, repo: SimRepo, ref: str, sha: str, *, force: bool, 
         raise Refusal(422, "Object does not exist")
     if not force and not repo.git.is_ancestor(old, sha):
         raise Refusal(422, "Update is not a fast forward")
-    check_push(repo, branch, old, sha, force=force)
+    check_push(repo, branch, old, sha)
     world.move_branch(repo, branch, sha, actor=actor)
 
 
-def delete_ref(world: World, repo: SimRepo, ref: str, *, actor: str) -> None:
+def delete_ref(world: Pushes, repo: SimRepo, ref: str, *, actor: str) -> None:
     branch = branch_of(ref)
     if branch not in repo.git.branches:
         raise Refusal(422, "Reference does not exist")

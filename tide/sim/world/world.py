@@ -197,10 +197,6 @@ class World(ItemActions):
         r.protections = [p for p in r.protections if p.pattern != branch] + [rule]
         return rule
 
-    def unprotect(self, repo: str | SimRepo, branch: str) -> None:
-        r = self.repo(repo)
-        r.protections = [p for p in r.protections if p.pattern != branch]
-
     # -- commits and branches ---------------------------------------------------------------
 
     def commit(
@@ -259,26 +255,22 @@ class World(ItemActions):
         for pr in affected:
             if pr.head_ref == branch:
                 if sha is None:
-                    self._close(pr, actor)
+                    self._close(pr)
                     continue
                 repo.set_head(pr, sha)
                 self._touch(pr)
                 pr.mergeable_after = self.mergeable_known_at()
             elif pr.base_ref == branch:
                 if sha is None:
-                    self._close(pr, actor)
+                    self._close(pr)
                 elif pr.head_sha in contained:
                     # GitHub marks a PR merged once its head is pushed onto its base.
-                    merges.mark_merged(
-                        self, pr, base_before=old, merge_sha=pr.head_sha, actor=actor
-                    )
+                    merges.mark_merged(pr, now, base_before=old, merge_sha=pr.head_sha, actor=actor)
                 else:
                     pr.mergeable_after = self.mergeable_known_at()
         if repo.ci is not None and sha is not None:
             repo.ci.on_branch_moved(self, repo, branch, old, sha)
-        self.hooks.emit(
-            "push", repo, {"ref": f"refs/heads/{branch}", "before": old, "after": sha}, now
-        )
+        self.hooks.emit("push", repo, {"ref": f"refs/heads/{branch}", "before": old, "after": sha})
 
     # -- statuses and check runs -------------------------------------------------------------
 
@@ -319,9 +311,7 @@ class World(ItemActions):
         )
         r.statuses.setdefault(sha, []).append(record)
         self._touch_heads(r, sha)
-        self.hooks.emit(
-            "status", r, {"sha": sha, "state": state, "context": context}, record.created_at
-        )
+        self.hooks.emit("status", r, {"sha": sha, "state": state, "context": context})
         return record
 
     def add_check_run(
@@ -368,7 +358,7 @@ class World(ItemActions):
         run.completed_at = self.now() if status == "completed" else None
         self._touch_heads(self.repo(repo), run.sha)
         payload = {"action": status, "check_run": {"name": run.name, "head_sha": run.sha}}
-        self.hooks.emit("check_run", self.repo(repo), payload, self.now())
+        self.hooks.emit("check_run", self.repo(repo), payload)
 
     # -- internals ----------------------------------------------------------------------------
 
@@ -388,16 +378,16 @@ class World(ItemActions):
         )
 
     def mergeable(self, pr: SimPR) -> str:
-        return mergeability.mergeable(self, pr)
+        return mergeability.mergeable(pr, self.clock.now())
 
     def merge_state_status(self, pr: SimPR) -> str:
-        return mergeability.merge_state_status(self, pr)
+        return mergeability.merge_state_status(pr, self.clock.now())
 
     def _touch(self, item: SimIssue) -> None:
         item.updated_at = self.now()
         event = "pull_request" if item.is_pull else "issues"
         payload = {"action": "edited", event if item.is_pull else "issue": {"number": item.number}}
-        self.hooks.emit(event, item.repo, payload, item.updated_at)
+        self.hooks.emit(event, item.repo, payload)
 
     def _touch_heads(self, repo: SimRepo, sha: str) -> None:
         for pr in repo.open_with_head(sha):
