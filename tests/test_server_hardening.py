@@ -17,9 +17,10 @@ from tide.config.document import REPO_CACHE
 from tide.executor import COMMENTED_CACHE, Executor
 from tide.github import GitHub, GitHubEndpoint, StaticToken
 from tide.history import History, Record
+from tide.pool_reader import COMPARE_CACHE
 from tide.server.access import exposed_without_protection
 from tide.sim import SimServer
-from tide.sync import COMPARE_CACHE, Syncer
+from tide.sync import Syncer
 from tide.views.answers import LOOKUP_CACHE, PRLookup
 from tide.views.throttle import ClientLimiter
 
@@ -97,13 +98,13 @@ async def test_the_syncer_and_executor_caches_are_bounded():
     syncer = Syncer(gh, clock, History())
     executor = Executor(gh, clock)
     for n in range(COMPARE_CACHE + 100):
-        syncer._compare[("org", "repo", "base", f"head-{n}")] = True
+        syncer.reader._compare[("org", "repo", "base", f"head-{n}")] = True
     for n in range(COMMENTED_CACHE + 100):
         executor._commented.add((f"org/repo#{n}", "sha"), True)
 
-    assert len(syncer._compare) == COMPARE_CACHE
+    assert len(syncer.reader._compare) == COMPARE_CACHE
     assert len(executor._commented) == COMMENTED_CACHE
-    assert ("org", "repo", "base", f"head-{COMPARE_CACHE + 99}") in syncer._compare
+    assert ("org", "repo", "base", f"head-{COMPARE_CACHE + 99}") in syncer.reader._compare
 
 
 async def test_history_of_repositories_no_longer_configured_is_pruned(schema, tmp_path: Path):

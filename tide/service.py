@@ -138,7 +138,7 @@ async def run_service(
             instance=instance,
             lease=lease,
         )
-        daemon.syncer.mark_unreachable(check.unreachable)
+        daemon.syncer.repositories.mark_unreachable(check.unreachable)
         if once:
             return await run_once(daemon)
         if not (serve and config.server.enabled):
