@@ -6,7 +6,7 @@ from __future__ import annotations
 from e2e import advance_base_world, make_world, running_daemon, running_queue
 
 from tide.clock import VirtualClock
-from tide.executor import Dropped
+from tide.execution import Dropped
 from tide.sim import FakeCI, Job, SimServer, fail_if_all_present, fail_if_present
 
 READY = ["lgtm"]

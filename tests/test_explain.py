@@ -10,7 +10,7 @@ from builders import ALL_METHODS, at, blocker, branch_policy, context, pull_requ
 from planner_world import T0, make_policy, make_pr, make_run
 
 from tide.criteria import evaluate
-from tide.executor import Dropped
+from tide.execution import Dropped
 from tide.history import Record, Target
 from tide.model import StagedPR, StagingRun, State
 from tide.pool import Action, Decision, PoolState

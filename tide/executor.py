@@ -1,4 +1,5 @@
-"""Carrying out a pool's decision on GitHub: staging runs, merges, culprits, clean-up.
+"""Carrying out a pool's decision on GitHub: culprits, clean-up, merges, and the staging
+runs it starts (built by `tide.staging_builder`).
 
 Safety lives here as much as in the planner: before every merge the base branch is
 re-read and must still be the commit that was tested (or the one our previous merge
@@ -10,7 +11,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 
 import structlog
 
@@ -18,26 +18,24 @@ from tide.bounded import Lru
 from tide.clock import Clock
 from tide.criteria import REFUSED_PREFIX, Verdict, status_context_of
 from tide.culprit import broken_comment, broken_status, failed_contexts, has_broken_comment
-from tide.evidence import claimed_id, mark_description
+from tide.execution import Execution
 from tide.github.client import GitHub
 from tide.github.errors import (
     BaseModified,
     GitHubError,
     HeadModified,
     MergeCommitsForbidden,
-    MergeConflict,
     NotFastForward,
-    RefExists,
     Unauthorized,
     Unmergeable,
     WriteUncertain,
 )
-from tide.model import PullRequest, StagedPR, StagingRun
+from tide.model import PullRequest, StagingRun
 from tide.policy import BranchPolicy
-from tide.pool import Action, Culprit, Decision, PoolState, Trigger
+from tide.pool import Action, Culprit, Decision, PoolState
 from tide.prow_record import github_pr
 from tide.setaside import one_line
-from tide.staging import commit_message, run_id, run_salt, scratch_ref, staging_ref
+from tide.staging_builder import StagingBuilder
 from tide.status_text import target_url, truncate_description
 from tide.template import TemplateError, parse_template, pull_request_fields
 
@@ -45,45 +43,6 @@ log = structlog.get_logger()
 
 COMMENTED_CACHE = 4096  # (PR, head) pairs remembered as already told they broke a batch
 BASE_MODIFIED_RETRIES = (4.0, 8.0)  # Tide's back-off for "Base branch was modified"
-
-
-@dataclass(frozen=True, slots=True)
-class Dropped:
-    """A PR left out of the staging run it was meant for, and why (`conflicts with #1`)."""
-
-    pr: int
-    why: str
-
-    def __str__(self) -> str:
-        return f"#{self.pr}: {self.why}"
-
-
-@dataclass
-class Execution:
-    """What acting on one decision did."""
-
-    merged: list[PullRequest] = field(default_factory=list)
-    triggered: list[StagingRun] = field(default_factory=list)
-    dropped: list[Dropped] = field(default_factory=list)  # PRs left out of a run
-    errors: list[str] = field(default_factory=list)  # user-facing, per PR
-    operator_error: str = ""  # the pool needs an admin (permissions, repo settings)
-    # PRs whose merge was tried and did not land; `errors` or `operator_error` says why.
-    failed: list[int] = field(default_factory=list)
-    # PRs GitHub refused to merge for a reason tide could not foresee, with GitHub's words.
-    refused: list[tuple[PullRequest, str]] = field(default_factory=list)
-
-    def merge_failed(self, pr: PullRequest, why: str, *, operator: bool = False) -> None:
-        """`#n: why` for the user (or the admin, with `operator`), and #n among the PRs that
-        did not land."""
-        if operator:
-            self.operator_error = f"#{pr.number}: {why}"
-        else:
-            self.errors.append(f"#{pr.number}: {why}")
-        self.failed.append(pr.number)
-
-    @property
-    def err(self) -> str:
-        return "; ".join([*self.errors, *([self.operator_error] if self.operator_error else [])])
 
 
 class _BatchStopped(Exception):
@@ -108,6 +67,7 @@ class Executor:
         # (PR, head sha) already told it broke the batch; the PR's own comments are the real
         # record (`has_broken_comment`), this only spares a re-read, so it may forget.
         self._commented: Lru[tuple[str, str], bool] = Lru(COMMENTED_CACHE)
+        self._staging = StagingBuilder(gh, clock, dry_run=dry_run, instance=instance)
 
     async def execute(
         self, pool: PoolState, decision: Decision, verdicts: Mapping[int, Verdict]
@@ -119,115 +79,10 @@ class Executor:
         if decision.action in (Action.MERGE, Action.MERGE_BATCH):
             await self._merge(pool, decision, verdicts, out)
         for trigger in decision.triggers:
-            await self._trigger(pool, trigger, out)
+            await self._staging.start(pool, trigger, out)
         return out
 
-    # -- staging runs ------------------------------------------------------------------------
-
-    async def _trigger(self, pool: PoolState, trigger: Trigger, out: Execution) -> None:
-        org, repo, branch, base = pool.org, pool.repo, pool.branch, pool.base_sha
-        stack = trigger.stack
-        start, base_tree = (stack.onto_sha, stack.base_tree) if stack else (base, pool.base_tree)
-        if stack is not None:
-            base = stack.base_sha
-        prior = list(stack.prior) if stack else []
-        layers = stack.layers if stack else ()
-        staged = [*prior, *(StagedPR(pr.number, pr.head_sha) for pr in trigger.prs)]
-        salt = run_salt(trigger.lane, layers, base_tree)
-        rid = run_id(org, repo, branch, base, staged, trigger.attempt, salt)
-        prefix = pool.policy.queue.staging_prefix
-        scratch, target = scratch_ref(prefix, rid, self.instance), staging_ref(prefix, branch, rid)
-        keys = [pr.key for pr in trigger.prs]
-        if self.dry_run:
-            log.info(
-                "dry_run",
-                would="start staging run",
-                pool=pool.key,
-                ref=target,
-                prs=keys,
-                base=base,
-            )
-            return
-        await self._point(org, repo, scratch, start)
-        merged: list[StagedPR] = list(prior)
-        head = start
-        try:
-            for pr in trigger.prs:
-                candidate = [*merged, StagedPR(pr.number, pr.head_sha)]
-                message = commit_message(
-                    org,
-                    repo,
-                    branch,
-                    base,
-                    candidate,
-                    trigger.attempt,
-                    self.instance,
-                    trigger.lane,
-                    layers,
-                    base_tree,
-                )
-                try:
-                    sha = await self.gh.rest.merge_branches(
-                        org, repo, scratch, pr.head_sha, message
-                    )
-                except MergeConflict:
-                    with_ = ", ".join(f"#{p.number}" for p in merged) or f"base {base[:7]}"
-                    out.dropped.append(Dropped(pr.number, f"conflicts with {with_}"))
-                    log.info("staging_conflict", pool=pool.key, pr=pr.key, conflicts_with=with_)
-                    continue
-                if sha is None:
-                    out.dropped.append(Dropped(pr.number, "its head is already contained"))
-                    continue
-                merged = candidate
-                head = sha
-            if len(merged) == len(prior):
-                dropped = [str(d) for d in out.dropped]
-                log.info("staging_empty", pool=pool.key, prs=keys, dropped=dropped)
-                return
-            run = StagingRun(
-                org,
-                repo,
-                branch,
-                target,
-                base,
-                tuple(merged),
-                head,
-                self.clock.now(),
-                attempt=trigger.attempt,
-                verified=True,
-                lane=trigger.lane,
-                layers=tuple(layers),
-                base_tree=base_tree,
-            )
-            # Marked before the branch exists: an unmarked staging commit is never evidence.
-            await self.gh.rest.create_status(
-                org,
-                repo,
-                head,
-                context=pool.policy.status_context,
-                state="success",
-                description=mark_description(claimed_id(run)),
-            )
-            await self._point(org, repo, target, head)
-        finally:
-            await self.gh.rest.delete_ref(org, repo, f"heads/{scratch}")
-        out.triggered.append(run)
-        log.info(
-            "staging_started",
-            pool=pool.key,
-            ref=target,
-            prs=[f"{org}/{repo}#{p.number}" for p in merged],
-            base=base,
-            commit=head,
-            why=trigger.why,
-        )
-
-    async def _point(self, org: str, repo: str, branch: str, sha: str) -> None:
-        """Create `branch` at `sha`, or move it there if a stale one is in the way."""
-        try:
-            await self.gh.rest.create_ref(org, repo, f"refs/heads/{branch}", sha)
-        except RefExists:
-            await self.gh.rest.update_ref(org, repo, f"heads/{branch}", sha, force=True)
+    # -- staging branches --------------------------------------------------------------------
 
     async def _delete(self, pool: PoolState, runs: Sequence[StagingRun]) -> None:
         for run in runs:

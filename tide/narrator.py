@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 import structlog
 
-from tide.executor import Execution
+from tide.execution import Execution
 from tide.pool import Action, Decision, PoolState
 from tide.report import SyncReport
 from tide.staging import Outcome, RunResult

@@ -11,7 +11,7 @@ import structlog
 from tide import happenings
 from tide.clock import Clock
 from tide.culprit import broken_status
-from tide.executor import Execution
+from tide.execution import Execution
 from tide.history import History, Record, targets
 from tide.model import PullRequest
 from tide.pool import RECORDED, Action, Decision, PoolState

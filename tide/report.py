@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from tide.criteria import Verdict
-from tide.executor import Execution
+from tide.execution import Execution
 from tide.github.records import RepositoryState
 from tide.model import Blocker, PullRequest
 from tide.pool import Decision, PoolState

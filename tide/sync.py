@@ -20,7 +20,8 @@ from tide.capacity import RunAllowance, in_flight
 from tide.clock import Clock
 from tide.config import Config
 from tide.criteria import Verdict
-from tide.executor import Execution, Executor
+from tide.execution import Execution
+from tide.executor import Executor
 from tide.github.client import GitHub
 from tide.github.errors import GitHubError
 from tide.github.org_clients import Clients

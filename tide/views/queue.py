@@ -9,7 +9,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from tide.criteria import Verdict
-from tide.executor import Dropped
+from tide.execution import Dropped
 from tide.model import Context, PullRequest, StagingRun
 from tide.pool import Decision, PoolState
 from tide.priority import in_priority_order
