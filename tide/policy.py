@@ -166,3 +166,12 @@ class BranchPolicy:
     pr_status_base_url: str = ""
     commit_template: CommitTemplate | None = None
     queue: QueueOptions = field(default_factory=QueueOptions)
+
+    @property
+    def max_batch_size(self) -> int | None:
+        """`batch_size_limit` read the one way every strategy uses it, as Prow does: the most
+        PRs picked together into one new batch (or `lanes` layer); None when unlimited (0);
+        any negative value turns batching off, so each run tests one PR."""
+        if self.batch_size_limit < 0:
+            return 1
+        return self.batch_size_limit or None

@@ -28,14 +28,6 @@ from tide.strategies.steps import (
 )
 
 
-def batch_limit(pool: PoolState) -> int:
-    """Prow's batch_size_limit: 0 unlimited, -1 batching off (one PR per run)."""
-    limit = pool.policy.batch_size_limit
-    if limit < 0:
-        return 1
-    return limit or 10_000
-
-
 def suspects(
     pool: PoolState, book: RunBook, candidates: list[PullRequest]
 ) -> tuple[list[PullRequest], RunResult] | None:
@@ -128,7 +120,7 @@ def decide_bisect(pool: PoolState, book: RunBook) -> Decision:
                 book,
                 "no eligible PRs" if not pool.eligible else "every eligible PR is being tested",
             )
-        batch = free[: batch_limit(pool)]
+        batch = free[: pool.policy.max_batch_size]
         triggers = [
             Trigger(
                 tuple(batch),

@@ -72,8 +72,7 @@ def _land_trigger(
         layer = [first]  # a failure of this layer names its culprit
     else:
         layer = [pr for pr in ready if pr.number not in book.history]
-        limit = pool.policy.batch_size_limit
-        layer = layer[: 1 if limit < 0 else (limit or len(layer))]
+        layer = layer[: pool.policy.max_batch_size]
     tail = max(book.stack, key=lambda p: (len(p.rest), p.run.created_at), default=None)
     stack = _stack_on(tail, pool)
     where = f"on {tail.run.ref}" if tail else f"on base {pool.base_sha[:7]}"

@@ -24,11 +24,9 @@ from tide.strategies.steps import (
 
 
 def _batch(pool: PoolState, candidates: list[PullRequest]) -> list[PullRequest]:
-    limit = pool.policy.batch_size_limit
-    if limit < 0:
-        return []
+    """Prow's pickBatch: the lowest numbers first (a batch of one is no batch)."""
     ordered = sorted(candidates, key=lambda pr: pr.number)
-    return ordered[:limit] if limit else ordered
+    return ordered[: pool.policy.max_batch_size]
 
 
 def decide_tide(pool: PoolState, book: RunBook) -> Decision:
