@@ -242,6 +242,32 @@ def test_queue_section_mirrors_every_queue_option() -> None:
     assert per_branch == {f.name for f in fields(QueueOptions)}
 
 
+def test_every_queue_option_takes_its_default_and_is_documented() -> None:
+    """`QueueOptions` is the one declaration: an empty `queue:` resolves to its defaults, and
+    the README's `queue` row names every key (the doc is the one other edit)."""
+    from pathlib import Path
+
+    from tide.config import QueueSettings
+
+    assert parse_config("queue: {}\n").queue.options_for("o", "r") == QueueOptions()
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    row = next(line for line in readme.splitlines() if line.startswith("| `queue` |"))
+    assert [key for key in QueueSettings.model_fields if f"`{key}`" not in row] == []
+
+
+def test_the_decision_core_loads_without_the_config_or_pydantic() -> None:
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, tide.planner, tide.policy; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'pydantic' "
+        "or m.startswith('tide.config')))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
 def test_queue_extensions_resolve_per_repository() -> None:
     config = parse_config(
         dedent(

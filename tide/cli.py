@@ -74,12 +74,7 @@ def cmd_check_config(args: argparse.Namespace) -> int:
 
 def _ci_policy(config: Config) -> str:
     """Silence is never success: say which repositories, if any, merge with no CI at all."""
-    no_ci = config.queue.no_ci
-    scopes = (
-        (["*"] if no_ci else [])
-        if isinstance(no_ci, bool)
-        else sorted(k for k, v in no_ci.items() if v)
-    )
+    scopes = config.queue.scopes_where("no_ci")
     if scopes:
         return f"queue.no_ci: PRs merge with no CI context reported in: {', '.join(scopes)}"
     return (

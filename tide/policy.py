@@ -7,9 +7,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Literal, TypeVar
 
 from tide.model import MergeMethod
 from tide.regex import Pattern, compile_regex
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,35 +115,66 @@ class CommitTemplate:
 
 
 @dataclass(frozen=True, slots=True)
+class OptionForm:
+    """How `queue:` in config.yaml writes one option, where that is more than its type here.
+
+    `QueueOptions` is the one declaration of the queue options: `tide.config` builds the
+    section's fields and checks from it (and from these), so the core never sees YAML."""
+
+    minimum: int | None = None  # the smallest value allowed
+    duration: bool = False  # seconds here; a Go duration ("30m") in the file
+    # Per repository: a map of "*", org or "org/repo" to a value ("map"), or that map or one
+    # value for every repository ("value_or_map").
+    per_repo: Literal["map", "value_or_map"] | None = None
+
+
+FORM = "tide.form"  # the dataclass field metadata key holding an option's `OptionForm`
+
+
+def option(
+    default: T,
+    *,
+    minimum: int | None = None,
+    duration: bool = False,
+    per_repo: Literal["map", "value_or_map"] | None = None,
+) -> T:
+    """A `QueueOptions` field with its default and how config.yaml writes it."""
+    form = OptionForm(minimum=minimum, duration=duration, per_repo=per_repo)
+    return field(default=default, metadata={FORM: form})
+
+
+@dataclass(frozen=True, slots=True)
 class QueueOptions:
-    """This project's extensions beyond Prow's Tide (the `queue:` section)."""
+    """This project's extensions beyond Prow's Tide (the `queue:` section), declared once:
+    adding a field here adds the config key (document it in the README's `queue` row)."""
 
     staging_prefix: str = "tide/"
     batch_failure_strategy: FailureStrategy = FailureStrategy.BISECT
     bisect_parallel: bool = False
-    single_retries: int = 1
-    batch_retries: int = 0
+    single_retries: int = option(1, minimum=0)
+    batch_retries: int = option(0, minimum=0)
     flaky_contexts: tuple[str, ...] = ()
-    flaky_retries: int = 2
-    context_start_timeout: float = 1800.0
-    run_timeout: float = 4 * 3600.0
+    flaky_retries: int = option(2, minimum=0)
+    context_start_timeout: float = option(1800.0, duration=True)
+    run_timeout: float = option(4 * 3600.0, duration=True)
     retest_label: str = "tide/retest"
     retest_comment: str = "/tide retest"
     # Whose retest comments count besides the PR's author: people with write access.
     retest_associations: tuple[str, ...] = ("OWNER", "MEMBER", "COLLABORATOR")
-    fast_forward: bool = False
+    fast_forward: bool = option(False, per_repo="map")
     # The repository really has no CI: a PR may merge with no context reported at all.
     # Off, silence is never success: at least one context must report and all must finish.
-    no_ci: bool = False
-    merge_pause: float = 5.0
-    refused_backoff: float = 3600.0  # a PR GitHub refused to merge is retried after this
+    no_ci: bool = option(False, per_repo="value_or_map")
+    merge_pause: float = option(5.0, duration=True)
+    # A PR GitHub refused to merge is retried after this.
+    refused_backoff: float = option(3600.0, duration=True)
     # `lanes` only: CI capacity, and when to screen new PRs before stacking them.
-    max_concurrent_runs: int = 24
-    landing_interval: float = 15 * 60.0
-    screen_window: float = 3 * 3600.0
-    screen_failures_per_hour: float = 2.0
-    screen_batch: int = 3
-    screen_interval: float = 4 * 60.0
+    max_concurrent_runs: int = option(24, minimum=1)
+    landing_interval: float = option(15 * 60.0, duration=True)
+    screen_window: float = option(3 * 3600.0, duration=True)
+    screen_failures_per_hour: float = option(2.0, minimum=0)
+    screen_batch: int = option(3, minimum=1)
+    screen_interval: float = option(4 * 60.0, duration=True)
 
 
 @dataclass(frozen=True, slots=True)

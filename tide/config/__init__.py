@@ -6,12 +6,12 @@ from tide.config.context_options import ContextOptions
 from tide.config.document import Config
 from tide.config.load import load_config, parse_config
 from tide.config.problems import ConfigError, Problem
+from tide.config.queue_section import QueueSettings
 from tide.config.sections import (
     AppSettings,
     GitHubSettings,
     HistorySettings,
     LogSettings,
-    QueueSettings,
     ServerSettings,
     WebhookSettings,
 )

@@ -15,11 +15,11 @@ from tide.config.instance_section import InstanceSettings
 from tide.config.prow_context import ProwContext
 from tide.config.prow_sections import DAEMON_KEY, PROW_SECTIONS
 from tide.config.queries import deduplicate, org_exceptions_and_repos
+from tide.config.queue_section import QueueSettings
 from tide.config.sections import (
     GitHubSettings,
     HistorySettings,
     LogSettings,
-    QueueSettings,
     ServerSettings,
     WebhookSettings,
 )

@@ -1,6 +1,6 @@
-"""This project's own config sections: `github`, `queue`, `server`, `history` and `log`.
+"""This project's own config sections: `github`, `server`, `webhooks`, `history` and `log`.
 
-Prow's `tide:` section lives in `tide_section.py`; defaults of `queue:` come from `QueueOptions`.
+Prow's `tide:` section lives in `tide_section.py`, `queue:` in `queue_section.py`.
 """
 
 from __future__ import annotations
@@ -14,25 +14,10 @@ from pydantic import Field, field_validator, model_validator
 from tide.config.base import StrictModel
 from tide.config.duration import Duration
 from tide.config.problems import Issue, reject
-from tide.config.scopes import scope_key_issues, scoped_value
-from tide.policy import FailureStrategy, QueueOptions
 from tide.redaction import looks_like_secret
 
 DEFAULT_TOKEN_ENV = "GITHUB_TOKEN"
 _TOKEN_SOURCES = ("token_env", "token_file", "app")
-_QUEUE_DEFAULTS = QueueOptions()
-_REF_FORBIDDEN = set(" ~^:?*[\\")
-# GitHub's CommentAuthorAssociation values.
-_ASSOCIATIONS = (
-    "OWNER",
-    "MEMBER",
-    "COLLABORATOR",
-    "CONTRIBUTOR",
-    "FIRST_TIME_CONTRIBUTOR",
-    "FIRST_TIMER",
-    "MANNEQUIN",
-    "NONE",
-)
 
 
 def _check_url(value: str) -> str:
@@ -121,106 +106,6 @@ class GitHubSettings(StrictModel):
         if issues:
             reject(issues)
         return self
-
-
-class QueueSettings(StrictModel):
-    """Extensions beyond Prow (`queue:`), named as the fields of `tide.policy.QueueOptions`."""
-
-    staging_prefix: str = _QUEUE_DEFAULTS.staging_prefix
-    batch_failure_strategy: Literal["bisect", "tide", "lanes"] = (
-        _QUEUE_DEFAULTS.batch_failure_strategy.value
-    )
-    bisect_parallel: bool = _QUEUE_DEFAULTS.bisect_parallel
-    single_retries: int = Field(default=_QUEUE_DEFAULTS.single_retries, ge=0)
-    batch_retries: int = Field(default=_QUEUE_DEFAULTS.batch_retries, ge=0)
-    flaky_contexts: list[str] = Field(default_factory=lambda: list(_QUEUE_DEFAULTS.flaky_contexts))
-    flaky_retries: int = Field(default=_QUEUE_DEFAULTS.flaky_retries, ge=0)
-    context_start_timeout: Duration = _QUEUE_DEFAULTS.context_start_timeout
-    run_timeout: Duration = _QUEUE_DEFAULTS.run_timeout
-    retest_label: str = _QUEUE_DEFAULTS.retest_label
-    retest_comment: str = _QUEUE_DEFAULTS.retest_comment
-    retest_associations: list[str] = Field(
-        default_factory=lambda: list(_QUEUE_DEFAULTS.retest_associations)
-    )
-    fast_forward: dict[str, bool] = Field(default_factory=dict)
-    no_ci: bool | dict[str, bool] = _QUEUE_DEFAULTS.no_ci
-    merge_pause: Duration = _QUEUE_DEFAULTS.merge_pause
-    refused_backoff: Duration = _QUEUE_DEFAULTS.refused_backoff
-    max_concurrent_runs: int = Field(default=_QUEUE_DEFAULTS.max_concurrent_runs, ge=1)
-    # Over every pool of this instance (None: only the per-pool cap); see `tide.capacity`.
-    max_concurrent_runs_total: int | None = Field(default=None, ge=1)
-    landing_interval: Duration = _QUEUE_DEFAULTS.landing_interval
-    screen_window: Duration = _QUEUE_DEFAULTS.screen_window
-    screen_failures_per_hour: float = Field(default=_QUEUE_DEFAULTS.screen_failures_per_hour, ge=0)
-    screen_batch: int = Field(default=_QUEUE_DEFAULTS.screen_batch, ge=1)
-    screen_interval: Duration = _QUEUE_DEFAULTS.screen_interval
-
-    @field_validator("staging_prefix")
-    @classmethod
-    def _valid_ref_prefix(cls, value: str) -> str:
-        if not value or value.startswith("/") or ".." in value or "//" in value:
-            raise ValueError(f'"{value}" cannot start a branch name; use something like "tide/"')
-        if _REF_FORBIDDEN & set(value) or any(ord(c) < 32 for c in value):
-            raise ValueError(f'"{value}" has characters git does not allow in a branch name')
-        return value
-
-    @field_validator("retest_associations")
-    @classmethod
-    def _known_associations(cls, value: list[str]) -> list[str]:
-        upper = [v.upper() for v in value]
-        unknown = [v for v in upper if v not in _ASSOCIATIONS]
-        if unknown:
-            known = ", ".join(_ASSOCIATIONS)
-            raise ValueError(f'"{unknown[0]}" is not a GitHub author association; use {known}')
-        return upper
-
-    @field_validator("no_ci")
-    @classmethod
-    def _no_ci_keys(cls, value: bool | dict[str, bool]) -> bool | dict[str, bool]:
-        if isinstance(value, dict):
-            issues = scope_key_issues(value)
-            if issues:
-                reject(issues)
-        return value
-
-    def no_ci_for(self, org: str, repo: str) -> bool:
-        if isinstance(self.no_ci, bool):
-            return self.no_ci
-        return scoped_value(self.no_ci, org, repo, _QUEUE_DEFAULTS.no_ci)
-
-    @field_validator("fast_forward")
-    @classmethod
-    def _fast_forward_keys(cls, value: dict[str, bool]) -> dict[str, bool]:
-        issues = scope_key_issues(value)
-        if issues:
-            reject(issues)
-        return value
-
-    def options_for(self, org: str, repo: str) -> QueueOptions:
-        return QueueOptions(
-            staging_prefix=self.staging_prefix,
-            batch_failure_strategy=FailureStrategy(self.batch_failure_strategy),
-            bisect_parallel=self.bisect_parallel,
-            single_retries=self.single_retries,
-            batch_retries=self.batch_retries,
-            flaky_contexts=tuple(self.flaky_contexts),
-            flaky_retries=self.flaky_retries,
-            context_start_timeout=self.context_start_timeout,
-            run_timeout=self.run_timeout,
-            retest_label=self.retest_label,
-            retest_comment=self.retest_comment,
-            retest_associations=tuple(self.retest_associations),
-            fast_forward=scoped_value(self.fast_forward, org, repo, _QUEUE_DEFAULTS.fast_forward),
-            no_ci=self.no_ci_for(org, repo),
-            merge_pause=self.merge_pause,
-            refused_backoff=self.refused_backoff,
-            max_concurrent_runs=self.max_concurrent_runs,
-            landing_interval=self.landing_interval,
-            screen_window=self.screen_window,
-            screen_failures_per_hour=self.screen_failures_per_hour,
-            screen_batch=self.screen_batch,
-            screen_interval=self.screen_interval,
-        )
 
 
 class ServerSettings(StrictModel):
