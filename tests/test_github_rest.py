@@ -335,5 +335,6 @@ async def test_repository_state_lists_staging_branches_with_their_commits(world,
     ]
     assert state.settings.allow_merge and strict.staging_refs == ()
     assert not strict.settings.allow_merge and not strict.settings.allow_rebase
-    assert await gh.branch_head("org", "repo", "main") == main_sha(world)
-    assert await gh.branch_head("org", "repo", "nope") is None
+    found = await gh.branch_commit("org", "repo", "main")
+    assert found is not None and found[0] == main_sha(world)
+    assert await gh.branch_commit("org", "repo", "nope") is None

@@ -296,7 +296,7 @@ async def test_an_empty_token_from_the_source_sends_nothing(sim):
 async def test_graphql_errors_name_the_document_and_githubs_message(sim):
     async with client(sim, RecordingClock()) as gh:
         with pytest.raises(NotFound) as caught:
-            await gh.branch_head("nobody", "nothing", "main")
+            await gh.branch_commit("nobody", "nothing", "main")
 
     assert str(caught.value).startswith("GraphQL branch_head: NOT_FOUND: ")
     assert "nobody/nothing" in str(caught.value)

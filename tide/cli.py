@@ -154,9 +154,7 @@ def _reader_options(parser: argparse.ArgumentParser) -> None:
 def cmd_demo(args: argparse.Namespace) -> int:
     from tide.demo import run_demo
 
-    return asyncio.run(
-        run_demo(forever=args.forever, seed=args.seed, speed=args.speed, port=args.port)
-    )
+    return asyncio.run(run_demo(forever=args.forever, speed=args.speed, port=args.port))
 
 
 def _version() -> str:
@@ -232,7 +230,6 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="run the queue against the built-in GitHub simulator")
     demo.add_argument("--forever", action="store_true", help="keep running after the queue drains")
-    demo.add_argument("--seed", type=int, default=0, help="seed of the sample world")
     demo.add_argument(
         "--speed", type=float, default=1.0, help="CI speed factor (2 = twice as fast)"
     )

@@ -187,7 +187,7 @@ class Daemon:
             else:
                 self.last_report = merge_reports(self.last_report, report, repos)
         if repos is None:
-            self._pace(report)
+            self._pace()
         for listener in self.listeners:
             try:
                 listener(report)
@@ -226,7 +226,7 @@ class Daemon:
         report = self.last_report
         return dict(report.standby) if report is not None else {}
 
-    def _pace(self, report: SyncReport) -> None:
+    def _pace(self) -> None:
         """Slow down before the GraphQL budget runs dry (the status pass slows first)."""
         self.pacer.after_sync(self.clients.budgets(), self.clock.now(), self.config.sync_period)
 

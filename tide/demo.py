@@ -273,7 +273,6 @@ def summary(world: World) -> str:
 async def run_demo(
     *,
     forever: bool = False,
-    seed: int = 0,
     speed: float = 1.0,
     port: int = DEMO_PORT,
     out: TextIO | None = None,

@@ -25,7 +25,6 @@ from tide.github.records import RepositoryState, StagingRef
 
 log = structlog.get_logger()
 
-TRAILER = "Tide-Instance"
 _TRAILER = re.compile(r"^Tide-Instance:\s*([A-Za-z0-9._-]{1,63})\s*$", re.MULTILINE)
 _VALID = re.compile(r"^[A-Za-z0-9._-]{1,63}$")
 _SLUG = re.compile(r"[^A-Za-z0-9-]+")

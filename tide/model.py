@@ -5,7 +5,7 @@ Frozen dataclasses with no I/O; the decision modules take these and return new v
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
@@ -186,16 +186,3 @@ class StagingRun:
     @property
     def pool_key(self) -> str:
         return pool_key(self.org, self.repo, self.branch)
-
-
-@dataclass(frozen=True, slots=True)
-class BranchState:
-    """What one sync knows about a base branch besides its PRs."""
-
-    org: str
-    repo: str
-    branch: str
-    sha: str
-    required_contexts: tuple[str, ...] = ()  # from GitHub branch protection
-    protected: bool = False
-    runs: tuple[StagingRun, ...] = field(default=())

@@ -52,9 +52,6 @@ class Pacer:
     def status_due(self, now: datetime) -> bool:
         return self.status_not_before is None or now >= self.status_not_before
 
-    def sync_due(self, now: datetime) -> bool:
-        return self.sync_not_before is None or now >= self.sync_not_before
-
 
 def _say(loop: str, was: bool, slow: bool, delay: float, period: float, budget: RateBudget) -> None:
     if slow and not was:

@@ -65,7 +65,6 @@ class Installation:
     account_type: str  # "Organization" or "User"
     repository_selection: str  # "all" or "selected"
     permissions: Mapping[str, str]
-    suspended: bool = False
 
 
 def load_private_key(file: str | Path) -> RSAPrivateKey:
@@ -413,7 +412,6 @@ def _installation(item: dict[str, JSON]) -> Installation:
         account_type=str(account.get("type") or item.get("target_type") or ""),
         repository_selection=str(item.get("repository_selection", "")),
         permissions={str(k): str(v) for k, v in (item.get("permissions") or {}).items()},
-        suspended=item.get("suspended_at") is not None,
     )
 
 

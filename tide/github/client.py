@@ -85,11 +85,6 @@ class GitHub:
         data = await self.graphql.run("viewer")
         return str(data["viewer"]["login"])
 
-    async def branch_head(self, org: str, repo: str, branch: str) -> str | None:
-        """The SHA `branch` points to, or None when it does not exist."""
-        found = await self.branch_commit(org, repo, branch)
-        return found[0] if found else None
-
     async def branch_commit(self, org: str, repo: str, branch: str) -> tuple[str, str] | None:
         """The SHA `branch` points to and its tree ("" when not said), or None when absent."""
         data = await self.graphql.run(

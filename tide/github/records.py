@@ -60,7 +60,6 @@ class PullState:
     head_sha: str
     base_ref: str
     mergeable: Mergeable
-    mergeable_state: str
     merge_commit_sha: str | None
 
 

@@ -99,7 +99,6 @@ class Rest:
             head_sha=str(pr["head"]["sha"]),
             base_ref=str(pr["base"]["ref"]),
             mergeable=decode.rest_mergeable(pr.get("mergeable")),
-            mergeable_state=str(pr.get("mergeable_state") or "unknown"),
             merge_commit_sha=pr.get("merge_commit_sha"),
         )
 

@@ -14,8 +14,6 @@ from pathlib import Path
 from graphql import GraphQLSchema, build_schema
 
 SCHEMA_PATH = Path(__file__).with_name("schema.graphql")
-SCHEMA_PACKAGE = "@octokit/graphql-schema"
-SCHEMA_VERSION = "15.26.1"
 
 
 @cache

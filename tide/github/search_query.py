@@ -23,11 +23,6 @@ def query_string(query: Query) -> str:
     return " ".join([*_criteria(query), *(t for org in sorted(groups) for t in groups[org])])
 
 
-def repo_query_string(query: Query, repo: str) -> str:
-    """The query's criteria over one repository only: what a webhook-driven sync searches."""
-    return " ".join([*_criteria(query), f'repo:"{repo}"'])
-
-
 def org_queries(query: Query) -> dict[str, str]:
     """Prow's `OrgQueries()`: one search string per org (for per-installation App auth)."""
     criteria = " ".join(_criteria(query))

@@ -83,7 +83,7 @@ def float_g(value: float, upper: bool = False) -> str:
     return f"{sign}{digits[:point]}.{digits[point:]}"
 
 
-def format_value(value: object, plus: bool = False, top: bool = True) -> str:
+def format_value(value: object, plus: bool = False) -> str:
     """The `%v` form (`%+v` names struct fields)."""
     if value is None:
         return "<nil>"
@@ -101,14 +101,14 @@ def format_value(value: object, plus: bool = False, top: bool = True) -> str:
         return go_time(value)
     if isinstance(value, Struct):
         prefix = "{}:" if plus else ""
-        parts = [prefix.format(k) + format_value(v, plus, False) for k, v in value.fields.items()]
+        parts = [prefix.format(k) + format_value(v, plus) for k, v in value.fields.items()]
         return "{" + " ".join(parts) + "}"
     if isinstance(value, Mapping):
         items = sorted(value.items(), key=lambda kv: str(kv[0]))
-        inner = " ".join(f"{k}:{format_value(v, plus, False)}" for k, v in items)
+        inner = " ".join(f"{k}:{format_value(v, plus)}" for k, v in items)
         return f"map[{inner}]"
     if isinstance(value, Sequence):
-        return "[" + " ".join(format_value(v, plus, False) for v in value) + "]"
+        return "[" + " ".join(format_value(v, plus) for v in value) + "]"
     return str(value)
 
 

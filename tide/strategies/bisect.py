@@ -29,7 +29,7 @@ from tide.strategies.steps import (
 
 
 def suspects(
-    pool: PoolState, book: RunBook, candidates: list[PullRequest]
+    book: RunBook, candidates: list[PullRequest]
 ) -> tuple[list[PullRequest], RunResult] | None:
     """The smallest set of still-eligible PRs that a failed run says contains a culprit."""
     by_number = {pr.number: pr for pr in candidates}
@@ -101,13 +101,13 @@ def decide_bisect(pool: PoolState, book: RunBook) -> Decision:
     capacity = 2 if pool.policy.queue.bisect_parallel else 1
     room = capacity - len(book.pending)
     if room <= 0:
-        return wait(pool, book, waiting_reason(book))
-    found = suspects(pool, book, candidates)
+        return wait(book, waiting_reason(book))
+    found = suspects(book, candidates)
     if found is not None:
         left, result = found
         triggers = bisect_triggers(pool, book, left, result, room)
     elif book.pending:
-        return wait(pool, book, waiting_reason(book))
+        return wait(book, waiting_reason(book))
     else:
         free = [
             pr
@@ -116,7 +116,6 @@ def decide_bisect(pool: PoolState, book: RunBook) -> Decision:
         ]
         if not free:
             return wait(
-                pool,
                 book,
                 "no eligible PRs" if not pool.eligible else "every eligible PR is being tested",
             )

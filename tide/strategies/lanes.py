@@ -40,7 +40,7 @@ def _mode(pool: PoolState, book: LaneBook) -> str:
     return "failing" if book.recent_culprits else "calm"
 
 
-def _stack_on(tail: Placed | None, pool: PoolState) -> Stack | None:
+def _stack_on(tail: Placed | None) -> Stack | None:
     """Build on the tail's commit, re-based on the layer the base has reached."""
     if tail is None:
         return None
@@ -74,7 +74,7 @@ def _land_trigger(
         layer = [pr for pr in ready if pr.number not in book.history]
         layer = layer[: pool.policy.max_batch_size]
     tail = max(book.stack, key=lambda p: (len(p.rest), p.run.created_at), default=None)
-    stack = _stack_on(tail, pool)
+    stack = _stack_on(tail)
     where = f"on {tail.run.ref}" if tail else f"on base {pool.base_sha[:7]}"
     attempt = 1 if stack else attempt_for(pool, layer)
     return Trigger(
@@ -134,7 +134,7 @@ def decide_lanes(pool: PoolState, runs: RunBook | None = None) -> Decision:
         fresh = [pr for pr in free if pr.number not in book.proven]
     else:
         ready, fresh = free, []
-    landing = _landing(pool, book)
+    landing = _landing(book)
     triggers: list[Trigger] = []
     room = pool.policy.queue.max_concurrent_runs - len(book.inflight)
     # Stack only on what this sync's landing keeps valid.
@@ -183,7 +183,7 @@ def decide_lanes(pool: PoolState, runs: RunBook | None = None) -> Decision:
     )
 
 
-def _landing(pool: PoolState, book: LaneBook) -> Placed | None:
+def _landing(book: LaneBook) -> Placed | None:
     """The passed run that lands the most; a screening run only while nothing is stacked
     (landing it would move the base from under the stack)."""
     stacked = [p for p in book.landable if p.run.lane == LAND]

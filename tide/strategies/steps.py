@@ -201,7 +201,7 @@ def merge_up_to_date(
     )
 
 
-def wait(pool: PoolState, book: RunBook, reason: str) -> Decision:
+def wait(book: RunBook, reason: str) -> Decision:
     return Decision(Action.WAIT, reason, culprits=book.culprits, obsolete=book.obsolete)
 
 

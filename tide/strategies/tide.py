@@ -76,5 +76,5 @@ def decide_tide(pool: PoolState, book: RunBook) -> Decision:
             obsolete=book.obsolete,
         )
     if book.pending:
-        return wait(pool, book, waiting_reason(book))
-    return wait(pool, book, "no eligible PRs" if not pool.eligible else "nothing to do")
+        return wait(book, waiting_reason(book))
+    return wait(book, "no eligible PRs" if not pool.eligible else "nothing to do")
