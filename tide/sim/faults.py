@@ -65,7 +65,6 @@ class Faults:
     latency: tuple[float, float] = (0.05, 0.3)
     retry_after: int = 1
     scripted: list[ScriptedFault] = field(default_factory=list)
-    injected: list[tuple[str, str, int]] = field(default_factory=list)  # (method, path, status)
 
     def __post_init__(self) -> None:
         self._rng = random.Random(self.seed)

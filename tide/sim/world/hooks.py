@@ -25,7 +25,6 @@ class Hook:
 @dataclass(frozen=True, slots=True)
 class Delivery:
     url: str
-    event: str
     body: bytes
     headers: Mapping[str, str]
 
@@ -67,6 +66,6 @@ class Hooks:
                 "X-GitHub-Delivery": str(uuid.uuid4()),
                 "X-Hub-Signature-256": sign(hook.secret, body),
             }
-            self.outbox.append(Delivery(hook.url, event, body, headers))
+            self.outbox.append(Delivery(hook.url, body, headers))
         if self.on_emit is not None:
             self.on_emit()
