@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import textwrap
 from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -15,12 +17,16 @@ from aiohttp import web
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from tide.cli import main
 from tide.clock import RealClock
 from tide.config import parse_config
+from tide.daemon import ConfigHolder, Daemon
 from tide.github.app_auth import GitHubApp, InstallationToken
 from tide.github.client import GitHub, GitHubEndpoint
 from tide.github.errors import AuthError
-from tide.service import run_service, token_source
+from tide.history import History
+from tide.server.app import StatusServer
+from tide.service import connect, run_service, token_source
 from tide.sim import FakeCI, Job, SimServer, World
 
 APP_ID = 4242
@@ -248,6 +254,64 @@ async def test_an_app_on_two_orgs_searches_and_merges_each_with_its_own_installa
     searches = [r for r in world.journal.requests if r.endpoint.endswith("SearchPullRequestIds")]
     assert len(searches) == 4  # the sync and the status pass, once per org
     assert not [t for t in world.apps.tokens if t in out]
+
+
+def two_org_world() -> World:
+    """acme/widgets as in `app_world`; umbrella/tools, the App's second installation, holds
+    one PR whose check passes but which lacks its label, so no pool holds it."""
+    world = app_world()
+    world.create_repo("umbrella/tools", ci=FakeCI([Job("ci/test", duration=0)]))
+    world.open_pr("umbrella/tools", {"tool.txt": "new\n"}, title="Unlabelled")
+    world.apps.install(APP_ID, "umbrella")
+    return world
+
+
+def two_org_config(tmp_path: Path, sim: SimServer) -> str:
+    return app_config(tmp_path, sim.graphql_url, sim.api_url).replace(
+        "- repos: [acme/widgets]", "- orgs: [acme, umbrella]"
+    )
+
+
+async def test_explain_of_a_pr_in_the_apps_second_installation_gives_its_verdict(
+    tmp_path: Path, schema: Any, capsys: pytest.CaptureFixture[str]
+):
+    """`tide explain --direct` reads a PR outside every pool through its own org's
+    installation; the first installation cannot see it at all."""
+    world = two_org_world()
+    async with SimServer(world) as sim:
+        path = tmp_path / "config.yaml"
+        path.write_text(two_org_config(tmp_path, sim))
+
+        code = await asyncio.to_thread(
+            main, ["explain", "umbrella/tools#1", "--direct", "--config", str(path)]
+        )
+
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "Not found" not in out
+    assert "Not eligible: Needs lgtm label." in out
+    assert "passed: ci/test" in out
+
+
+async def test_the_api_explains_a_pr_in_the_apps_second_installation(tmp_path: Path, schema: Any):
+    world = two_org_world()
+    async with SimServer(world) as sim, AsyncExitStack() as stack:
+        config = parse_config(two_org_config(tmp_path, sim))
+        clients, _identity = await connect(config, stack, RealClock())
+        daemon = Daemon(ConfigHolder(config, None), clients, history=History())
+        await daemon.sync_once()
+        async with (
+            StatusServer(daemon, port=0) as server,
+            aiohttp.ClientSession(server.url) as http,
+            http.get("/api/v1/prs/umbrella/tools/1") as resp,
+        ):
+            status, answer = resp.status, await resp.json()
+
+    assert status == 200, answer
+    assert answer["presence"] == "outside the pool"
+    assert answer["title"] == "Unlabelled"
+    unmet = {c["name"]: c["detail"] for c in answer["criteria"] if not c["met"]}
+    assert unmet["labels"] == "Needs lgtm label."
 
 
 async def test_the_self_check_names_identity_permissions_and_an_unreachable_repo(

@@ -17,6 +17,7 @@ from tide.config.document import REPO_CACHE
 from tide.executor import COMMENTED_CACHE, Executor
 from tide.github import GitHub, GitHubEndpoint, StaticToken
 from tide.history import History, Record
+from tide.judge import Judge
 from tide.pool_reader import COMPARE_CACHE
 from tide.server.access import exposed_without_protection
 from tide.sim import SimServer
@@ -71,7 +72,7 @@ async def test_answers_about_prs_outside_the_pools_are_cached_within_a_bound(sch
     async with SimServer(world) as sim:
         endpoint = GitHubEndpoint(sim.graphql_url, sim.api_url)
         async with GitHub(endpoint, StaticToken("sim-token"), clock=clock) as gh:
-            lookup = PRLookup(gh, limiter=ClientLimiter(burst=10_000))
+            lookup = PRLookup(Judge(gh), limiter=ClientLimiter(burst=10_000))
             for number in range(1000, 1000 + LOOKUP_CACHE + 40):
                 await lookup.open_pr("org", "repo", number, None, client="c", now=clock.now())
 

@@ -17,6 +17,7 @@ from tide.clock import RealClock
 from tide.config import Config
 from tide.github.errors import AuthError, GitHubError
 from tide.history import History
+from tide.judge import Judge
 from tide.logs import configure_logging
 from tide.service import connect
 from tide.sync import Syncer
@@ -66,10 +67,7 @@ async def direct(config: Config) -> AsyncIterator[Knowledge]:
             report = await syncer.sync(config)
             history = History(path=Path(config.history.path))
             history.load(set_aside=False)
-            gh = clients.default
-            if gh is None:
-                raise CommandError("no GitHub App installation covers the configured orgs")
-            yield Knowledge(config, report, history, PRLookup(gh))
+            yield Knowledge(config, report, history, PRLookup(Judge(clients)))
     except AuthError as exc:
         raise CommandError(str(exc)) from None
     except GitHubError as exc:

@@ -28,6 +28,7 @@ from tide.github.client import GitHub
 from tide.github.org_clients import Clients
 from tide.history import History
 from tide.instance import load_instance_id
+from tide.judge import Judge
 from tide.lease import KubernetesLease
 from tide.pace import Pacer
 from tide.report import SyncReport, merge_reports
@@ -122,7 +123,9 @@ class Daemon:
             self.clients, self.clock, self.history, dry_run=dry_run, instance=self.instance
         )
         self.syncer.watch.enabled = lease is None
-        self.statuses = StatusUpdater(self.clients, self.clock, dry_run=dry_run)
+        # One judge of a PR for the status pass and the API: both say what the other says.
+        self.judge = Judge(self.clients)
+        self.statuses = StatusUpdater(self.clients, self.clock, dry_run=dry_run, judge=self.judge)
         self.lock = asyncio.Lock()
         self.last_report: SyncReport | None = None
         self.last_status: StatusPass | None = None

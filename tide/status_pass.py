@@ -14,15 +14,15 @@ import structlog
 
 from tide.clock import Clock
 from tide.config import Config
-from tide.criteria import Code, Verdict, evaluate, status_context_of
+from tide.criteria import Code, Verdict, status_context_of
 from tide.github.client import GitHub
 from tide.github.errors import GitHubError
 from tide.github.org_clients import Clients
 from tide.github.pr_details import PullRequestRef
 from tide.github.search_query import open_prs_queries, open_prs_query
-from tide.model import PullRequest, RepoSettings, pool_key
+from tide.judge import Judge
+from tide.model import PullRequest
 from tide.report import SyncReport
-from tide.setaside import recorded_refusal
 from tide.status_text import Status, expected_status, needs_write
 from tide.write_pace import WritePace
 
@@ -53,8 +53,16 @@ class _Write:
 
 
 class StatusUpdater:
-    def __init__(self, clients: Clients | GitHub, clock: Clock, *, dry_run: bool = False) -> None:
+    def __init__(
+        self,
+        clients: Clients | GitHub,
+        clock: Clock,
+        *,
+        dry_run: bool = False,
+        judge: Judge | None = None,
+    ) -> None:
         self.clients = clients if isinstance(clients, Clients) else Clients.of(clients)
+        self.judge = judge or Judge(self.clients)
         self.clock = clock
         self.dry_run = dry_run
         self._latest: dict[str, datetime] = {}  # per search string: newest update seen
@@ -63,8 +71,6 @@ class StatusUpdater:
         self._handled: dict[str, dict[str, datetime]] = {}
         self._reading: dict[str, tuple[str, datetime]] = {}  # this pass's: key -> (query, at)
         self._last_full: datetime | None = None
-        self._settings: dict[str, RepoSettings] = {}
-        self._protection: dict[str, tuple[str, ...]] = {}
         # By PR key, for the API and the dashboard: what each PR should show, and why.
         self.expected: dict[str, Status] = {}
         self.verdicts: dict[str, Verdict] = {}
@@ -212,15 +218,7 @@ class StatusUpdater:
         if pr.head_contexts is None:
             pr = (await gh.complete_head_contexts([pr]))[0]
         policy = config.branch_policy(pr.org, pr.repo, pr.base_ref)
-        settings = await self._settings_for(gh, config, report, pr)
-        protection: tuple[str, ...] = ()
-        if policy.context_policy.from_branch_protection:
-            protection = await self._protection_for(gh, report, pr)
-        blockers = report.blockers if report else ()
-        # Before the first sync, a refusal recorded on the head stands; after it, the sync's
-        # book says who is set aside (a lifted one gets its status rewritten here).
-        refused = report.set_aside.get(pr.key) if report else recorded_refusal(pr, policy)
-        verdict = evaluate(pr, policy, settings, protection, blockers, refused=refused)
+        verdict = await self.judge.verdict(config, report, pr)
         want = expected_status(verdict, policy)
         self.expected[pr.key] = want
         self.verdicts[pr.key] = verdict
@@ -263,26 +261,3 @@ class StatusUpdater:
         )
         log.info("status_set", pr=pr.key, state=want.state, description=want.description)
         return True
-
-    async def _settings_for(
-        self, gh: GitHub, config: Config, report: SyncReport | None, pr: PullRequest
-    ) -> RepoSettings:
-        key = pr.repo_key
-        if report is not None and key in report.repos:
-            self._settings[key] = report.repos[key].settings
-        if key not in self._settings:
-            prefix = config.queue.options_for(pr.org, pr.repo).staging_prefix
-            state = await gh.repository_state(pr.org, pr.repo, prefix)
-            self._settings[key] = state.settings
-        return self._settings[key]
-
-    async def _protection_for(
-        self, gh: GitHub, report: SyncReport | None, pr: PullRequest
-    ) -> tuple[str, ...]:
-        key = pool_key(pr.org, pr.repo, pr.base_ref)
-        if report is not None and key in report.protection:
-            self._protection[key] = report.protection[key]
-        if key not in self._protection:
-            contexts = await gh.rest.branch_protection_contexts(pr.org, pr.repo, pr.base_ref)
-            self._protection[key] = tuple(contexts or ())
-        return self._protection[key]

@@ -62,7 +62,7 @@ class StatusServer:
         self.host = host
         self.port = port
         self.metrics = Metrics(daemon.gh.counters, daemon.gh.budget)
-        self.lookup = PRLookup(daemon.gh)
+        self.lookup = PRLookup(daemon.judge)
         self.webhooks = WebhookEndpoint(daemon)
         self.access = Access()
         self.url = ""

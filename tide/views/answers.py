@@ -1,6 +1,6 @@
 """Assembling the answer for one PR from what the daemon knows, reading GitHub only for a PR
-that no pool's search found (it lacks a label, say): then the same `criteria.evaluate`
-judges it, with the same repository settings, protection and blockers the sync used."""
+that no pool's search found (it lacks a label, say), through its own org's client: then the
+`Judge` the status pass uses judges it, with the facts the sync read."""
 
 from __future__ import annotations
 
@@ -11,12 +11,11 @@ from datetime import datetime
 
 from tide.bounded import Lru
 from tide.config import Config
-from tide.criteria import Verdict, evaluate
-from tide.github.client import GitHub
 from tide.github.errors import NotFound
 from tide.github.search_query import open_prs_query
 from tide.history import History, Record
-from tide.model import PullRequest, RepoSettings, pool_key
+from tide.judge import Judge
+from tide.model import PullRequest
 from tide.report import SyncReport
 from tide.status_text import Status, expected_status
 from tide.views.explain import Explanation, NotOpenState, explain, not_covered, not_open
@@ -42,7 +41,7 @@ class PRLookup:
     PR per sync at most; concurrent asks for one PR share one lookup, and each client may
     start only so many (`limiter`)."""
 
-    gh: GitHub
+    judge: Judge
     limiter: ClientLimiter = field(default_factory=ClientLimiter)
     _report: SyncReport | None = None
     _answers: Lru[tuple[str, str, int], PullRequest | NotOpen] = field(
@@ -93,8 +92,10 @@ class PRLookup:
         return answer
 
     async def _find(self, org: str, repo: str, number: int) -> PullRequest | NotOpen:
+        # With a GitHub App only the PR's own org's installation can see it.
+        gh = await self.judge.clients.for_org(org)
         try:
-            pull = await self.gh.rest.get_pull(org, repo, number)
+            pull = await gh.rest.get_pull(org, repo, number)
         except NotFound:
             return NotOpen()
         if pull.state != "open":
@@ -103,36 +104,12 @@ class PRLookup:
         branch = (org, repo, pull.base_ref)
         if branch not in self._searches:
             query = f'{open_prs_query({}, {f"{org}/{repo}"})} base:"{pull.base_ref}"'
-            found = await self.gh.search.pull_requests(query)
+            found = await gh.search.pull_requests(query)
             self._searches[branch] = {pr.number: pr for pr in found.items}
         pr = self._searches[branch].get(number)
         if pr is None:
             return NotOpen()  # GitHub's search index lags behind a PR opened moments ago
-        return (await self.gh.complete_head_contexts([pr]))[0]
-
-    async def verdict(self, config: Config, report: SyncReport | None, pr: PullRequest) -> Verdict:
-        policy = config.branch_policy(pr.org, pr.repo, pr.base_ref)
-        settings = await self._settings(config, report, pr)
-        protection: tuple[str, ...] = ()
-        if policy.context_policy.from_branch_protection:
-            key = pool_key(pr.org, pr.repo, pr.base_ref)
-            if report is not None and key in report.protection:
-                protection = report.protection[key]
-            else:
-                contexts = await self.gh.rest.branch_protection_contexts(
-                    pr.org, pr.repo, pr.base_ref
-                )
-                protection = tuple(contexts or ())
-        blockers = report.blockers if report is not None else ()
-        return evaluate(pr, policy, settings, protection, blockers)
-
-    async def _settings(
-        self, config: Config, report: SyncReport | None, pr: PullRequest
-    ) -> RepoSettings:
-        if report is not None and pr.repo_key in report.repos:
-            return report.repos[pr.repo_key].settings
-        prefix = config.queue.options_for(pr.org, pr.repo).staging_prefix
-        return (await self.gh.repository_state(pr.org, pr.repo, prefix)).settings
+        return (await gh.complete_head_contexts([pr]))[0]
 
 
 @dataclass
@@ -185,7 +162,7 @@ async def explain_pr(
     found = await know.lookup.open_pr(org, repo, number, report, client=know.client, now=now)
     if isinstance(found, NotOpen):
         return not_open(org, repo, number, know.repo_history(org, repo), now, found.state)
-    verdict = await know.lookup.verdict(know.config, report, found)
+    verdict = await know.lookup.judge.verdict(know.config, report, found)
     policy = know.config.branch_policy(org, repo, found.base_ref)
     pools = {p.key: p for p in report.pools} if report is not None else {}
     pool = pools.get(found.pool_key)
