@@ -157,8 +157,8 @@ async def _settle(daemon: Daemon, sim: SimProcess) -> None:
     """Skip the hours the paced status writes of a cold start take (at most 400 an hour):
     write the rest at once, in fresh rate-limit hours, so the steady cycles measure a daemon
     with nothing left to do. The cold row says how long the pace needs for them."""
-    paced = daemon.statuses.pace
-    daemon.statuses.pace = WritePace(WriteLimits(per_minute=10**9, per_hour=10**9))
+    paced = daemon.statuses.writer.pace
+    daemon.statuses.writer.pace = WritePace(WriteLimits(per_minute=10**9, per_hour=10**9))
     daemon.statuses.force_full_pass()  # also the PRs whose writes GitHub refused
     try:
         for _ in range(10):
@@ -167,7 +167,7 @@ async def _settle(daemon: Daemon, sim: SimProcess) -> None:
             if not done.written and not done.errors and not done.deferred:
                 break
     finally:
-        daemon.statuses.pace = paced
+        daemon.statuses.writer.pace = paced
     sim.ask("refill")
 
 

@@ -33,6 +33,7 @@ from tide.lease import KubernetesLease
 from tide.pace import Pacer
 from tide.report import SyncReport, merge_reports
 from tide.status_pass import StatusPass, StatusUpdater
+from tide.status_writer import StatusWriter
 from tide.sync import Syncer
 
 log = structlog.get_logger()
@@ -119,13 +120,22 @@ class Daemon:
         self.instance = instance or load_instance_id(holder.config.instance.id, self.history.path)
         # On Kubernetes the Lease alone decides; elsewhere each repository's staging commits.
         self.lease = lease
+        # One writer of the `tide` status, for the queue's writes and the status pass's.
+        self.status_writer = StatusWriter(self.clock, dry_run=dry_run)
         self.syncer = Syncer(
-            self.clients, self.clock, self.history, dry_run=dry_run, instance=self.instance
+            self.clients,
+            self.clock,
+            self.history,
+            dry_run=dry_run,
+            instance=self.instance,
+            statuses=self.status_writer,
         )
         self.syncer.watch.enabled = lease is None
         # One judge of a PR for the status pass and the API: both say what the other says.
         self.judge = Judge(self.clients)
-        self.statuses = StatusUpdater(self.clients, self.clock, dry_run=dry_run, judge=self.judge)
+        self.statuses = StatusUpdater(
+            self.clients, self.clock, dry_run=dry_run, judge=self.judge, writer=self.status_writer
+        )
         self.lock = asyncio.Lock()
         self.last_report: SyncReport | None = None
         self.last_status: StatusPass | None = None

@@ -36,7 +36,8 @@ from tide.pool import Action, Culprit, Decision, PoolState
 from tide.prow_record import github_pr
 from tide.setaside import one_line
 from tide.staging_builder import StagingBuilder
-from tide.status_text import target_url, truncate_description
+from tide.status_text import IN_POOL, Status, target_url
+from tide.status_writer import StatusWriter
 from tide.template import TemplateError, parse_template, pull_request_fields
 
 log = structlog.get_logger()
@@ -58,12 +59,19 @@ class Executor:
     """Performs decisions through a `GitHub` client; with `dry_run` it only logs them."""
 
     def __init__(
-        self, gh: GitHub, clock: Clock, *, dry_run: bool = False, instance: str = ""
+        self,
+        gh: GitHub,
+        clock: Clock,
+        *,
+        dry_run: bool = False,
+        instance: str = "",
+        statuses: StatusWriter | None = None,
     ) -> None:
         self.gh = gh
         self.instance = instance
         self.clock = clock
         self.dry_run = dry_run
+        self.statuses = statuses or StatusWriter(clock, dry_run=dry_run)
         # (PR, head sha) already told it broke the batch; the PR's own comments are the real
         # record (`has_broken_comment`), this only spares a re-read, so it may forget.
         self._commented: Lru[tuple[str, str], bool] = Lru(COMMENTED_CACHE)
@@ -318,26 +326,23 @@ class Executor:
         current = status_context_of(pr, policy.status_context)
         if current is not None and current.state.value == "SUCCESS":
             return
-        await self._set_status(pr, policy, "success", "In merge pool.")
+        await self._set_status(pr, policy, "success", IN_POOL, decided=False)
 
     async def _set_status(
-        self, pr: PullRequest, policy: BranchPolicy, state: str, desc: str, url: str = ""
+        self,
+        pr: PullRequest,
+        policy: BranchPolicy,
+        state: str,
+        desc: str,
+        url: str = "",
+        *,
+        decided: bool = True,
     ) -> None:
-        desc = truncate_description(desc)
-        if self.dry_run:
-            log.info("dry_run", would="set status", pr=pr.key, state=state, description=desc)
-            return
+        """By default the status records what this execution decided: written even if the
+        PR, as read before the execution, shows it (an earlier write may have replaced it)."""
+        want = Status(state, desc, url or target_url(pr, policy))
         try:
-            await self.gh.rest.create_status(
-                pr.org,
-                pr.repo,
-                pr.head_sha,
-                context=policy.status_context,
-                state=state,
-                description=desc,
-                target_url=url or target_url(pr, policy),
-            )
-            log.info("status_set", pr=pr.key, state=state, description=desc)
+            await self.statuses.write(self.gh, pr, policy.status_context, want, decided=decided)
         except GitHubError as exc:
             log.warning("status_failed", pr=pr.key, error=str(exc))
 

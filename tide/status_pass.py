@@ -14,7 +14,7 @@ import structlog
 
 from tide.clock import Clock
 from tide.config import Config
-from tide.criteria import Code, Verdict, status_context_of
+from tide.criteria import Code, Verdict
 from tide.github.client import GitHub
 from tide.github.errors import GitHubError
 from tide.github.org_clients import Clients
@@ -23,8 +23,8 @@ from tide.github.search_query import open_prs_queries, open_prs_query
 from tide.judge import Judge
 from tide.model import PullRequest
 from tide.report import SyncReport
-from tide.status_text import Status, expected_status, needs_write
-from tide.write_pace import WritePace
+from tide.status_text import Status, expected_status
+from tide.status_writer import StatusWriter, Written
 
 log = structlog.get_logger()
 
@@ -60,9 +60,11 @@ class StatusUpdater:
         *,
         dry_run: bool = False,
         judge: Judge | None = None,
+        writer: StatusWriter | None = None,
     ) -> None:
         self.clients = clients if isinstance(clients, Clients) else Clients.of(clients)
         self.judge = judge or Judge(self.clients)
+        self.writer = writer or StatusWriter(clock, dry_run=dry_run)
         self.clock = clock
         self.dry_run = dry_run
         self._latest: dict[str, datetime] = {}  # per search string: newest update seen
@@ -74,7 +76,6 @@ class StatusUpdater:
         # By PR key, for the API and the dashboard: what each PR should show, and why.
         self.expected: dict[str, Status] = {}
         self.verdicts: dict[str, Verdict] = {}
-        self.pace = WritePace()
         # PRs whose status write did not fit the pace (or failed): written on a later pass,
         # even if the incremental search does not find them again.
         self._deferred: dict[str, PullRequest] = {}
@@ -192,23 +193,27 @@ class StatusUpdater:
         status pass's share of GitHub's write limits; the rest wait for the next pass."""
         writes.sort(key=lambda w: (not w.eligible, w.pr.org, w.pr.repo, w.pr.number))
         for write in writes:
-            if not self.dry_run and not self.pace.take(self.clock.now()):
-                self._deferred[write.pr.key] = write.pr
-                result.deferred += 1
-                continue
             try:
-                if await self._write(write.gh, write.pr, write.context, write.want):
-                    result.written += 1
-                self._deferred.pop(write.pr.key, None)
+                done = await self.writer.write(
+                    write.gh, write.pr, write.context, write.want, paced=True
+                )
             except GitHubError as exc:
                 result.errors.append(f"{write.pr.key}: {exc}")
                 self._deferred[write.pr.key] = write.pr  # try again next pass
+                continue
+            if done == Written.HELD:
+                self._deferred[write.pr.key] = write.pr
+                result.deferred += 1
+                continue
+            if done == Written.WRITTEN:
+                result.written += 1
+            self._deferred.pop(write.pr.key, None)
         if result.deferred:
             log.info(
                 "status_writes_paced",
                 written=result.written,
                 deferred=result.deferred,
-                next_room_at=str(self.pace.next_room_at(self.clock.now())),
+                next_room_at=str(self.writer.pace.next_room_at(self.clock.now())),
             )
 
     async def _one(
@@ -222,12 +227,9 @@ class StatusUpdater:
         want = expected_status(verdict, policy)
         self.expected[pr.key] = want
         self.verdicts[pr.key] = verdict
-        current = status_context_of(pr, policy.status_context)
         retest = policy.queue.retest_label
         write = None
-        if needs_write(
-            current.state.value if current else None, current.description if current else None, want
-        ):
+        if self.writer.due(pr, policy.status_context, want):
             write = _Write(gh, pr, policy.status_context, want, verdict.eligible)
         broken = any(r.code == Code.BROKEN for r in verdict.blocking)
         if retest and retest in pr.labels and not broken:
@@ -239,25 +241,3 @@ class StatusUpdater:
                 await gh.rest.remove_label(pr.org, pr.repo, pr.number, retest)
                 log.info("retest_label_removed", pr=pr.key, label=retest)
         return write
-
-    async def _write(self, gh: GitHub, pr: PullRequest, context: str, want: Status) -> bool:
-        if self.dry_run:
-            log.info(
-                "dry_run",
-                would="set status",
-                pr=pr.key,
-                state=want.state,
-                description=want.description,
-            )
-            return False
-        await gh.rest.create_status(
-            pr.org,
-            pr.repo,
-            pr.head_sha,
-            context=context,
-            state=want.state,
-            description=want.description,
-            target_url=want.target_url,
-        )
-        log.info("status_set", pr=pr.key, state=want.state, description=want.description)
-        return True

@@ -51,6 +51,7 @@ from tide.scoped_search import (
 )
 from tide.setaside import SetAsideBook
 from tide.staging_reader import StagingReader
+from tide.status_writer import StatusWriter
 
 log = structlog.get_logger()
 
@@ -77,9 +78,11 @@ class Syncer:
         *,
         dry_run: bool = False,
         instance: str = "",
+        statuses: StatusWriter | None = None,
     ) -> None:
         self.clients = clients if isinstance(clients, Clients) else Clients.of(clients)
         self.clock = clock
+        self.statuses = statuses or StatusWriter(clock, dry_run=dry_run)
         self.history = history
         self.dry_run = dry_run
         self.instance = instance
@@ -251,7 +254,13 @@ class Syncer:
         executor = self._executors.get(org)
         if executor is None:
             gh = await self.clients.for_org(org)
-            executor = Executor(gh, self.clock, dry_run=self.dry_run, instance=self.instance)
+            executor = Executor(
+                gh,
+                self.clock,
+                dry_run=self.dry_run,
+                instance=self.instance,
+                statuses=self.statuses,
+            )
             self._executors[org] = executor
         return executor
 
