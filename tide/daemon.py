@@ -120,8 +120,10 @@ class Daemon:
         self.instance = instance or load_instance_id(holder.config.instance.id, self.history.path)
         # On Kubernetes the Lease alone decides; elsewhere each repository's staging commits.
         self.lease = lease
-        # One writer of the `tide` status, for the queue's writes and the status pass's.
+        # One writer of the `tide` status, for the queue's writes and the status pass's;
+        # one judge of a PR, reading its facts for the sync, the status pass and the API.
         self.status_writer = StatusWriter(self.clock, dry_run=dry_run)
+        self.judge = Judge(self.clients)
         self.syncer = Syncer(
             self.clients,
             self.clock,
@@ -129,10 +131,9 @@ class Daemon:
             dry_run=dry_run,
             instance=self.instance,
             statuses=self.status_writer,
+            judge=self.judge,
         )
         self.syncer.watch.enabled = lease is None
-        # One judge of a PR for the status pass and the API: both say what the other says.
-        self.judge = Judge(self.clients)
         self.statuses = StatusUpdater(
             self.clients, self.clock, dry_run=dry_run, judge=self.judge, writer=self.status_writer
         )

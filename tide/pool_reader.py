@@ -1,7 +1,8 @@
 """One pool's read and judgement, the facts the planner is given.
 
-`PoolReader.read` reads the base commit, the branch protection and the PRs' head contexts;
-`judge_pool` turns that, the blockers and the staging runs into each PR's verdict and the
+`PoolReader.read` reads the base commit, the branch protection (through the `Judge`, which
+reads every fact a PR is judged on) and the PRs' head contexts; `judge_pool` turns that, the
+blockers and the staging runs into each PR's verdict (`judge.Facts`) and the
 `PoolState` (a plain function); `PoolReader.contains_base` then asks GitHub, in the
 planner's own order (`heads_to_compare`), which heads already contain the base.
 """
@@ -15,11 +16,11 @@ from datetime import datetime
 import structlog
 
 from tide.bounded import Lru
-from tide.criteria import Code, Verdict, effective_context_policy, evaluate
+from tide.criteria import Code, Verdict, effective_context_policy
 from tide.github.client import GitHub
 from tide.github.errors import GitHubError
-from tide.github.org_clients import Clients
 from tide.github.records import RepositoryRead, RepositoryState
+from tide.judge import Facts, Judge
 from tide.model import Blocker, PullRequest, StagedPR, StagingRun
 from tide.policy import BranchPolicy, ContextPolicy, FailureStrategy
 from tide.pool import PoolState
@@ -53,8 +54,9 @@ class PoolRead:
 class PoolReader:
     """Reads pools; keeps only compare answers, which never change for two SHAs."""
 
-    def __init__(self, clients: Clients, set_aside: SetAsideBook) -> None:
-        self.clients = clients
+    def __init__(self, judge: Judge, set_aside: SetAsideBook) -> None:
+        self.judge = judge
+        self.clients = judge.clients
         self.set_aside = set_aside
         # (org, repo, base sha, head sha) -> whether the head contains the base; a new base
         # sha makes every old entry useless, so the oldest are simply forgotten.
@@ -82,8 +84,7 @@ class PoolReader:
             raise PoolUnreadable(f"base branch {branch} does not exist")
         protection: tuple[str, ...] = ()
         if policy.context_policy.from_branch_protection:
-            found = await gh.rest.branch_protection_contexts(org, repo, branch)
-            protection = tuple(found or ())
+            protection = await self.judge.read_protection(org, repo, branch)
         complete = await gh.complete_head_contexts(prs)
         digest = ""
         if self.set_aside.needs_protection(complete, policy):
@@ -129,15 +130,9 @@ def judge_pool(
     standby, blocker error, search, stopping, halt, capacity, `contains_base`)."""
     org, repo, branch = key
     pool_blockers = tuple(b for b in blockers if b.applies_to(org, repo, branch))
+    facts = Facts(read.repo.settings, read.protection, pool_blockers)
     verdicts = tuple(
-        evaluate(
-            pr,
-            policy,
-            read.repo.settings,
-            read.protection,
-            pool_blockers,
-            refused=aside[pr.number].reason if pr.number in aside else None,
-        )
+        facts.verdict(pr, policy, aside[pr.number].reason if pr.number in aside else None)
         for pr in read.prs
     )
     cp = effective_context_policy(policy, read.protection)

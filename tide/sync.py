@@ -30,9 +30,10 @@ from tide.github.records import (
     RepositoryState,
     SearchResult,
 )
-from tide.github.search_query import blocker_org_queries, blocker_query, query_string
+from tide.github.search_query import query_string
 from tide.history import History
 from tide.instance import Standby, StandbyWatch
+from tide.judge import Judge
 from tide.model import Blocker, PullRequest, StagingRun, pool_key
 from tide.narrator import Narrator
 from tide.planner import decide
@@ -79,10 +80,12 @@ class Syncer:
         dry_run: bool = False,
         instance: str = "",
         statuses: StatusWriter | None = None,
+        judge: Judge | None = None,
     ) -> None:
         self.clients = clients if isinstance(clients, Clients) else Clients.of(clients)
         self.clock = clock
         self.statuses = statuses or StatusWriter(clock, dry_run=dry_run)
+        self.judge = judge or Judge(self.clients)  # reads the facts each PR is judged on
         self.history = history
         self.dry_run = dry_run
         self.instance = instance
@@ -91,7 +94,7 @@ class Syncer:
         self.repositories = RepositoryReads(self.clients)
         self._halted: dict[str, Halt] = {}  # pool -> the operator error that stopped it
         self.set_aside = SetAsideBook()
-        self.reader = PoolReader(self.clients, self.set_aside)
+        self.reader = PoolReader(self.judge, self.set_aside)
         self.recorder = PoolRecorder(history, clock, dry_run=dry_run)
         self.allowance = RunAllowance()  # CI capacity over every pool
         self.narrator = Narrator()
@@ -109,7 +112,9 @@ class Syncer:
         blockers: tuple[Blocker, ...] = ()
         blocker_error = ""
         if config.blocker_label and found.prs:
-            blockers, blocker_error = await self._blockers(config, repos)
+            blockers, blocker_error = await self.judge.read_blockers(
+                config, repos, self.refused.checked
+            )
             if blocker_error:
                 errors.append(blocker_error)
         groups: dict[tuple[str, str, str], list[PullRequest]] = defaultdict(list)
@@ -224,31 +229,6 @@ class Syncer:
         errors += [unsearchable_reason(org) for org in self.refused.orgs()]
         prs = sorted(found.prs.values(), key=lambda p: (p.org, p.repo, p.number))
         return _Search(prs, errors, not errors)
-
-    async def _blockers(
-        self, config: Config, only: frozenset[str] | None
-    ) -> tuple[tuple[Blocker, ...], str]:
-        orgs, repos = config.org_exceptions_and_repos()
-        if only is not None:
-            orgs, repos = {}, only
-        # A name the search refuses would make GitHub refuse the whole blocker search too.
-        orgs = {o: e for o, e in orgs.items() if o not in self.refused.checked}
-        repos = frozenset(r for r in repos if r not in self.refused.checked)
-        label = config.blocker_label
-        if self.clients.sharded:
-            queries = list(blocker_org_queries(label, orgs, repos).items())
-        else:
-            queries = [("", blocker_query(label, orgs, repos))]
-        found: list[Blocker] = []
-        for org, text in queries:
-            try:
-                result = await (await self.clients.for_org(org)).search.issues(text)
-            except GitHubError as exc:
-                return (), f"could not read blocker issues: {exc}"
-            if result.error is not None:
-                return (), f"could not read blocker issues: {result.error}"
-            found += result.items
-        return tuple(found), ""
 
     async def _executor(self, org: str) -> Executor:
         executor = self._executors.get(org)
