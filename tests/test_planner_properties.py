@@ -15,6 +15,7 @@ from tide.model import Context, MergeMethod, PullRequest, RepoSettings, StagedPR
 from tide.planner import decide
 from tide.policy import ContextPolicy, FailureStrategy
 from tide.pool import RECORDED, Action, Halt, PoolState
+from tide.priority import in_priority_order
 from tide.staging import Outcome, evaluate_run, expected_contexts
 
 
@@ -257,3 +258,18 @@ def test_a_halted_pool_neither_merges_nor_triggers_before_the_halt_ends(pool, mi
         assert not (d.prs or d.triggers)
     else:
         assert d == decide(pool)
+
+
+@settings(max_examples=300, deadline=None)
+@given(pools())
+def test_a_direct_merge_never_jumps_a_more_urgent_head_on_doubt(pool):
+    """Every PR ahead of one merged without a staging run was read not to contain the base
+    (or merges by rebase): an unknown head ahead of it stops direct merges altogether."""
+    d = decide(pool)
+    if d.action != Action.MERGE or d.merge_run is not None:
+        return
+    ahead = in_priority_order(pool.eligible, pool.policy.priority)
+    ahead = ahead[: [pr.number for pr in ahead].index(d.prs[0].number)]
+    for pr in ahead:
+        rebased = pool.merge_methods.get(pr.number) == MergeMethod.REBASE
+        assert rebased or pool.contains_base.get(pr.head_sha) is False

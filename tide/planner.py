@@ -10,7 +10,8 @@ first, then the action table):
    (`run_room`);
 5. a search that missed PRs (`search_complete`) deletes no staging branch: one of the
    hidden PRs may still need it;
-6. a daemon shutting down (`stopping`) starts nothing new;
+6. a daemon shutting down (`stopping`) takes no new action (no merge, no run); a planned
+   wait still does its housekeeping (culprits, old branches);
 7. a pool halted by an error only an operator can fix (`halt`) neither merges nor
    triggers until the halt ends; nothing is carried out.
 
