@@ -68,12 +68,15 @@ async def test_a_description_of_exactly_140_characters_is_accepted(
     assert reply.status == 201
 
 
-async def test_a_status_on_a_pr_head_moves_the_pr_updated_at(world: World, http: SimHTTP) -> None:
+async def test_ci_on_a_pr_head_leaves_the_pr_updated_at_alone(world: World, http: SimHTTP) -> None:
+    """Statuses and check runs belong to the commit: GitHub does not count them as an update
+    of the PR, so `updated:` searches do not find it for them."""
     repo(world)
     pr = world.open_pr("org/repo", files={"b": "b"})
     pr.updated_at = pr.updated_at.replace(year=2020)
     await http.rest("POST", f"{R}/statuses/{pr.head_sha}", {"state": "success", "context": "c"})
-    assert pr.updated_at.year != 2020
+    world.add_check_run("org/repo", pr.head_sha, "build", conclusion="failure")
+    assert pr.updated_at.year == 2020
 
 
 async def test_check_runs_list_the_latest_run_per_name(world: World, http: SimHTTP) -> None:

@@ -189,6 +189,7 @@ class Daemon:
             # Taking over: the other replica's records are newer than what we loaded.
             self._standing_by = False
             self.history.reload()
+            self.syncer.searched.force_sweep()  # list every match again, not only the updated
         async with self.lock:
             if self.holder.refresh():
                 self.statuses.force_full_pass()

@@ -41,6 +41,7 @@ from tide.policy import Query
 from tide.pool import Action, Decision, Halt, PoolState
 from tide.pool_reader import PoolReader, PoolUnreadable, judge_pool
 from tide.recorder import PoolRecorder
+from tide.remembered_search import RememberedSearch
 from tide.report import PoolReport, SyncReport, repo_of
 from tide.repository_reads import RepositoryReads
 from tide.scoped_search import (
@@ -101,6 +102,8 @@ class Syncer:
         self.refused = RefusedScopes()  # scopes GitHub's search refuses, left out meanwhile
         self._pool_errors: dict[str, str] = {}  # pool -> the error last logged for it
         self._staging = StagingReader(self.clients)
+        # Which PRs each query matches; every sync still reads each of them in full.
+        self.searched = RememberedSearch()
         self.stopping = asyncio.Event()
 
     async def sync(self, config: Config, repos: frozenset[str] | None = None) -> SyncReport:
@@ -216,12 +219,19 @@ class Syncer:
         if repos is None:
             self.refused.forget_unless({n for q in config.queries for n in scope_names(q)})
 
+        now = self.clock.now()
+
         async def search(org: str, query: Query) -> SearchResult[PullRequest]:
             gh = await self.clients.for_org(org)
+            if repos is None:  # a full sync: only what changed since the last one
+                return await self.searched.pull_requests(gh, org, query_string(query), now)
             return await gh.search.pull_requests(query_string(query))
 
-        now = self.clock.now()
+        if repos is None:
+            self.searched.start_sync()
         found = await search_queries(queries, search, self.refused, now, recheck=repos is None)
+        if repos is None:
+            self.searched.finish_sync()
         errors = [f"search: {error}" for error in found.errors]
         for error in errors:
             log.error("search_failed", error=error)

@@ -5,7 +5,7 @@ split recursively until each holds at most the 1,000 results one search can reac
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Generic, Protocol, TypeVar
@@ -70,6 +70,19 @@ class Search:
         if error is not None:
             log.warning("github.details_partial", query=query, read=len(prs), error=str(error))
         return SearchResult(tuple(prs), found.error or error, found.truncated)
+
+    async def pull_request_refs(
+        self, query: str, *, start: datetime | None = None, end: datetime | None = None
+    ) -> SearchResult[PullRequestRef]:
+        """Which open PRs match, updated within [start, end]: the lean search alone (1 point a
+        page), for a caller that keeps what it read and chooses what to read in detail."""
+        return await self._search("search_pull_request_ids", pull_request_ref, query, start, end)
+
+    async def details(
+        self, refs: Sequence[PullRequestRef]
+    ) -> tuple[list[PullRequest], GitHubError | None]:
+        """Everything the criteria need of `refs`, read now (closed ones left out)."""
+        return await read_details(self._graphql, refs)
 
     async def issues(
         self, query: str, *, start: datetime | None = None, end: datetime | None = None

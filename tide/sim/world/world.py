@@ -310,7 +310,8 @@ class World(ItemActions):
             created_at=self.now(),
         )
         r.statuses.setdefault(sha, []).append(record)
-        self._touch_heads(r, sha)
+        # A status belongs to the commit, not the PR: GitHub leaves the PR's `updatedAt` (and
+        # so `updated:` searches) alone; only the `status` event says CI changed.
         self.hooks.emit("status", r, {"sha": sha, "state": state, "context": context})
         return record
 
@@ -356,7 +357,7 @@ class World(ItemActions):
         run.status = status
         run.conclusion = conclusion if status == "completed" else None
         run.completed_at = self.now() if status == "completed" else None
-        self._touch_heads(self.repo(repo), run.sha)
+        # Like a status, a check run does not change its PRs' `updatedAt` on GitHub.
         payload = {"action": status, "check_run": {"name": run.name, "head_sha": run.sha}}
         self.hooks.emit("check_run", self.repo(repo), payload)
 
@@ -388,7 +389,3 @@ class World(ItemActions):
         event = "pull_request" if item.is_pull else "issues"
         payload = {"action": "edited", event if item.is_pull else "issue": {"number": item.number}}
         self.hooks.emit(event, item.repo, payload)
-
-    def _touch_heads(self, repo: SimRepo, sha: str) -> None:
-        for pr in repo.open_with_head(sha):
-            self._touch(pr)
