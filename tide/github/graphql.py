@@ -1,5 +1,6 @@
 """GraphQL over the shared transport: gql validates each document from `queries/` against
-GitHub's schema before sending, and every response's `rateLimit` feeds the budget.
+GitHub's schema (the slice of it they use, `schema_slice`) once, before first sending it, and
+every response's `rateLimit` feeds the budget.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from tide.github.documents import document
 from tide.github.errors import GitHubError, NotFound, RateLimited, Unsearchable
 from tide.github.http import JSON, HttpTransport
 from tide.github.retry import RESET_SLACK, SECONDARY_LIMIT_DEFAULT_WAIT, reset_time
-from tide.github.schema import github_schema
+from tide.github.schema_slice import client_schema
 
 _PRINTED: dict[int, tuple[DocumentNode, str]] = {}
 
@@ -130,7 +131,7 @@ class GraphQL:
     def __init__(self, http: HttpTransport, url: str, budget: RateBudget, clock: Clock) -> None:
         self.budget = budget
         self._client = _ValidateOnceClient(
-            schema=github_schema(),
+            schema=client_schema(),
             transport=GitHubGraphQLTransport(http, url, budget, clock),
             # Rate-limit waits happen inside execute, on the injected clock; gql's wall-clock
             # timeout would cut them short. Each HTTP attempt has its own timeout instead.
