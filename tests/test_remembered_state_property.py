@@ -1,10 +1,11 @@
-"""What a long-running daemon remembers between syncs (repository node ids, statuses left
-for later passes, the status pass's `updated:` searches and the PRs of their overlap it
-already judged) never makes it decide or report differently from a fresh daemon that reads
-everything anew (hypothesis).
+"""What a long-running daemon remembers between syncs (which PRs each query matches, kept by
+`updated:` searches between sweeps; repository node ids; statuses left for later passes; the
+status pass's `updated:` searches and the PRs of their overlap it already judged) never makes
+it decide or report differently from a fresh daemon that reads everything anew (hypothesis).
 
-Random sequences of changes on GitHub between syncs (labels, pushes, CI results, merges by
-others, closes, new PRs, base moves, in two repositories); after each, a fresh daemon decides
+Random sequences of changes on GitHub between syncs (labels, holds, pushes, CI results as
+statuses and as check runs, which do not change a PR's `updatedAt`, merges by others, closes,
+new PRs, base moves, in two repositories); after each, a fresh daemon decides
 in dry-run mode on the same state, then the long-running one acts: every pool's decision
 must match, and after its status pass every open PR must carry the status a fresh full read
 says it should.
@@ -42,10 +43,13 @@ CHANGES = (
     "label",
     "unlabel",
     "hold",
+    "unhold",
     "push",
     "ci-success",
     "ci-failure",
     "ci-pending",
+    "check-success",
+    "check-failure",
     "merge-by-other",
     "close",
     "open",
@@ -85,8 +89,12 @@ def apply(world: World, change: str, pick: int, idle_minutes: int, serial: list[
         world.remove_label(pr, "lgtm")
     elif change == "hold":
         world.add_label(pr, "do-not-merge/hold")
+    elif change == "unhold":
+        world.remove_label(pr, "do-not-merge/hold")
     elif change == "push":
         world.push_branch(pr.repo, pr.head_ref, {f"push{n}.txt": "y\n"})
+    elif change.startswith("check-"):
+        world.add_check_run(pr.repo, pr.head_sha, "build", conclusion=change.removeprefix("check-"))
     elif change.startswith("ci-"):
         world.set_status(pr.repo, pr.head_sha, "ci/test", change.removeprefix("ci-"))
     elif change == "merge-by-other":
@@ -139,6 +147,8 @@ async def play(history: dict) -> None:
                     expected = decisions(await fresh.sync_once())
                 acted = decisions(await kept.sync_once())
                 assert acted == expected, (change, acted, expected)
+                # The long-running daemon searched only what changed: its one sweep was the first.
+                assert kept.syncer.searched.swept == 1
                 await kept.statuses_once()
                 async with GitHub(
                     endpoint, StaticToken(TOKEN), clock=clock, retry=retry

@@ -63,11 +63,7 @@ class RememberedSearch:
         key = (org, query)
         self._used.add(key)
         matches = self._matches.setdefault(key, _Matches())
-        sweep = (
-            matches.swept_at is None
-            or matches.newest is None
-            or now - matches.swept_at >= SWEEP_EVERY
-        )
+        sweep = matches.swept_at is None or now - matches.swept_at >= SWEEP_EVERY
         end = now.astimezone(UTC).replace(microsecond=0)
         start = None if sweep or matches.newest is None else matches.newest - OVERLAP
         found = await gh.search.pull_request_refs(query, start=start, end=end)
@@ -97,7 +93,10 @@ class RememberedSearch:
                 kept.append(pr)
         read = {pr.key for pr in kept}
         matches.members = {k: ref for k, ref in members.items() if k in read}
+        # After a sweep that matched nothing, later searches start from its end.
         newest = max((r.updated_at for r in found.items if r.updated_at), default=None)
+        if newest is None and sweep:
+            newest = end
         if newest is not None and (matches.newest is None or newest > matches.newest):
             matches.newest = newest
         return SearchResult(tuple(kept), None, found.truncated)
