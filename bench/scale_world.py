@@ -13,13 +13,13 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tide.clock import RealClock, VirtualClock
-from tide.sim import SimServer, World
-from tide.sim.graphql import api as graphql_api
-from tide.sim.graphql.cost import Analysis
-from tide.sim.world.budget import RateBudgets
+
+if TYPE_CHECKING:  # the simulator loads only in its own process: the daemon's memory is measured
+    from tide.sim import World
+    from tide.sim.graphql.cost import Analysis
 
 TOKEN = "scale-token"
 ORG = "scale"
@@ -68,6 +68,8 @@ SPACING = 300.0
 
 
 def build(shape: Shape, seed: int = 0) -> World:
+    from tide.sim import World
+
     real = RealClock()
     history = VirtualClock(real.now() - timedelta(seconds=SPACING * (shape.prs + 10)))
     world = World(history, tokens={TOKEN: "tide-bot"}, seed=seed)
@@ -101,6 +103,8 @@ POINTS_BY_OPERATION: Counter[str] = Counter()
 
 def _count_points() -> None:
     """Wrap the simulator's cost analysis to learn which operation the points went to."""
+    from tide.sim.graphql import api as graphql_api
+
     analyse = graphql_api.analyse
 
     def counted(schema: Any, operation: Any, fragments: Any, variables: Any) -> Analysis:
@@ -155,6 +159,9 @@ def serve(shape: Shape, conn: Connection) -> None:
 
 
 async def _serve(shape: Shape, conn: Connection) -> None:
+    from tide.sim import SimServer
+    from tide.sim.world.budget import RateBudgets
+
     _count_points()
     world = build(shape)
     world.journal.requests.clear()

@@ -3,7 +3,9 @@ read → evaluate (`tide.pool_reader`) → decide (`tide.planner`) → execute
 (`tide.executor`) → record (`tide.recorder`).
 
 Everything a decision needs is read fresh from GitHub here; nothing is carried over
-from an earlier sync except caches of facts that cannot change (a compare of two SHAs).
+from an earlier sync except caches of facts that cannot change (a compare of two SHAs) and
+which PRs each query matches (`tide.remembered_search`: every one of them is still read in
+full by the sync that judges it).
 """
 
 from __future__ import annotations

@@ -13,13 +13,9 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-import jwt as pyjwt
 import structlog
-from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
-from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
 from tide.clock import Clock, RealClock
 from tide.github.budget import parse_time
@@ -27,6 +23,9 @@ from tide.github.client import DEFAULT_API_URL
 from tide.github.errors import AuthError, GitHubError, NotFound
 from tide.github.http import JSON, HttpTransport, Response, path
 from tide.github.retry import RetryPolicy
+
+if TYPE_CHECKING:  # jwt and cryptography load only with App auth: a token daemon saves ~7 MB
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
 log = structlog.get_logger()
 
@@ -70,6 +69,10 @@ class Installation:
 def load_private_key(file: str | Path) -> RSAPrivateKey:
     """The App's RSA private key from the PEM file GitHub let you download; errors name the
     file and never quote it."""
+    from cryptography.exceptions import UnsupportedAlgorithm
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
     where = f"github.app.private_key_file {file}"
     try:
         data = Path(file).read_bytes()
@@ -190,7 +193,9 @@ class GitHubApp:
         """A JWT as GitHub requires: RS256, issued a minute back, valid for nine minutes."""
         now = int(self.clock.now().timestamp())
         claims = {"iat": now - JWT_BACKDATE, "exp": now + JWT_LIFETIME, "iss": str(self.app_id)}
-        return pyjwt.encode(claims, self._key, algorithm="RS256")
+        import jwt
+
+        return jwt.encode(claims, self._key, algorithm="RS256")
 
     async def identity(self) -> str:
         """Who the App is (`GET /app`), for the start-up check: `slug[bot] (App 123)`."""
