@@ -57,6 +57,9 @@ class LanesWorld:
     landed_trees: list[str] = field(default_factory=list)
     ci_runs: int = 0
     decisions: list[Decision] = field(default_factory=list)
+    # When each staging run's CI ends: CI finishes a run whether or not its branch is deleted.
+    ci_ends: list[datetime] = field(default_factory=list)
+    peak_in_flight: int = 0
 
     def __post_init__(self) -> None:
         self.content[self.base] = frozenset()
@@ -106,6 +109,8 @@ class LanesWorld:
             self._land(decision)
         for trigger in decision.triggers:
             self._trigger(trigger)
+        busy = sum(1 for end in self.ci_ends if end > self.now)
+        self.peak_in_flight = max(self.peak_in_flight, busy)
         self.now += timedelta(minutes=1)
         return decision
 
@@ -135,6 +140,7 @@ class LanesWorld:
         content = self.content[start] | {p.number for p in trigger.prs}
         commit = self._commit(start, content, f"{self.now}|{trigger.lane}|{len(self.runs)}")
         self.ci_runs += 1
+        self.ci_ends.append(self.now + timedelta(minutes=self.ci_minutes))
         numbers = tuple(p.number for p in trigger.prs)
         flaked = numbers in self.flaky
         self.flaky.discard(numbers)

@@ -86,12 +86,31 @@ def test_a_push_in_the_middle_of_the_stack_drops_the_runs_above_it():
         world.step()
     world.push(2, "f" * 40)
     decision = world.step()
-    assert {tuple(r.numbers) for r in decision.obsolete} == {(1, 2), (1, 2, 3)}
     assert [[p.number for p in t.prs] for t in decision.triggers] == [[2, 3]]
     assert [p.number for p in decision.triggers[0].stack.prior] == [1]
+    # The runs above the push are not stacked on; their branches go once their CI ends
+    # (CI runs them anyway, so they count against max_concurrent_runs until then).
+    assert not decision.obsolete
     world.run_until_idle()
+    gone = {tuple(r.numbers) for d in world.decisions for r in d.obsolete}
+    assert {(1, 2), (1, 2, 3)} <= gone
     assert sorted(world.merged) == [1, 2, 3]
     assert all(tree in world.tested for tree in world.landed_trees)
+
+
+def test_a_run_no_longer_needed_counts_against_capacity_until_its_ci_ends():
+    """CI does not cancel a run whose branch tide deletes: the bench saw 25 runs in flight
+    under a cap of 24 because dropped runs were forgotten at once."""
+    world = lanes_world(0, policy=lanes_policy(landing_interval=0.0, max_concurrent_runs=2))
+    for n in (1, 2):
+        world.prs[n] = make_pr(n)
+        world.step()
+    world.push(2, "f" * 40)  # the run of 1 + 2 is no longer needed, but CI still runs it
+    decision = world.step()
+    assert decision.action == Action.WAIT and not decision.triggers
+    assert "no longer needed" in decision.reason
+    world.run_until_idle()
+    assert sorted(world.merged) == [1, 2] and world.peak_in_flight == 2
 
 
 def test_screening_starts_when_failures_are_common_and_respects_capacity():
@@ -158,6 +177,8 @@ def test_only_tested_trees_land_and_nothing_is_stuck_forever(case):
     world.run_until_idle()
     # Every state the base reached after a landing is a tree that passed CI as a whole.
     assert all(tree in world.tested for tree in world.landed_trees)
+    # CI capacity holds, counting runs tide gave up on until their CI ends.
+    assert world.peak_in_flight <= world.policy.queue.max_concurrent_runs
     assert not set(world.merged) & world.bad
     for pair in world.pairs:
         assert not pair <= set(world.merged)

@@ -136,7 +136,7 @@ def decide_lanes(pool: PoolState, runs: RunBook | None = None) -> Decision:
         ready, fresh = free, []
     landing = _landing(book)
     triggers: list[Trigger] = []
-    room = pool.policy.queue.max_concurrent_runs - len(book.inflight)
+    room = pool.policy.queue.max_concurrent_runs - book.running
     # Stack only on what this sync's landing keeps valid.
     steady = landing is None or landing in book.stack
     if room > 0:
@@ -200,8 +200,10 @@ def _waiting(pool: PoolState, book: LaneBook, mode: str) -> str:
     if not pool.eligible:
         return "no eligible PRs"
     parts = [f"{len(book.inflight)} staging run(s) in flight"]
+    if book.abandoned:
+        parts.append(f"{len(book.abandoned)} no longer needed, still running")
     if book.stack:
         parts.append(f"{sum(len(p.rest) for p in book.stack)} PR slot(s) stacked")
-    if len(book.inflight) >= pool.policy.queue.max_concurrent_runs:
+    if book.running >= pool.policy.queue.max_concurrent_runs:
         parts.append(f"at max_concurrent_runs ({pool.policy.queue.max_concurrent_runs})")
     return f"waiting ({mode}): " + ", ".join(parts)

@@ -56,6 +56,9 @@ class LaneBook:
     landable: tuple[Placed, ...]  # passed and sitting on the base
     stack: tuple[Placed, ...]  # land runs sitting on the base, pending or passed, not doomed
     inflight: tuple[RunResult, ...]  # pending runs we keep (they use CI capacity)
+    # Pending runs nobody needs any more: CI still runs them (deleting a branch cancels
+    # nothing), so they count against `max_concurrent_runs` and are deleted once they end.
+    abandoned: tuple[RunResult, ...]
     failures: tuple[Failure, ...]
     deferred: frozenset[int]  # in a failed stacked run whose layer below is still running
     history: frozenset[int]  # PRs that failed in a run at their current head (recently)
@@ -66,6 +69,11 @@ class LaneBook:
     last_land_start: datetime | None
     last_screen_start: datetime | None
     obsolete: tuple[StagingRun, ...]
+
+    @property
+    def running(self) -> int:
+        """Staging runs CI is busy with, needed or not."""
+        return len(self.inflight) + len(self.abandoned)
 
 
 def offset_on(run: StagingRun, pool: PoolState, heads: dict[int, str]) -> int | None:
@@ -94,6 +102,8 @@ def read_lanes(pool: PoolState) -> LaneBook:
     heads = {pr.number: pr.head_sha for pr in pool.eligible}
     # A run not verified as tide's own (`tide.evidence`) is a claim: never used, never deleted.
     runs = [r for r in pool.runs if r.run.verified]
+    abandoned = [r for r in runs if _abandoned(r, pool, heads)]
+    runs = [r for r in runs if r not in abandoned]
     by_commit = {r.run.commit_sha: r for r in runs}
     failed_commits = {r.run.commit_sha for r in runs if r.outcome == Outcome.FAILURE}
     passes: dict[int, list[datetime]] = {}
@@ -153,11 +163,8 @@ def read_lanes(pool: PoolState) -> LaneBook:
                 obsolete.append(run)
             continue
         if run.lane == SCREEN and result.outcome == Outcome.PENDING:
-            if all(heads.get(p.number) == p.head_sha for p in run.prs):
-                inflight.append(result)
-                screening.update(p.number for p in run.prs)
-            else:
-                obsolete.append(run)
+            inflight.append(result)
+            screening.update(p.number for p in run.prs)
             continue
         offset = offset_on(run, pool, heads)
         if offset is None:
@@ -183,6 +190,7 @@ def read_lanes(pool: PoolState) -> LaneBook:
         landable=tuple(landable),
         stack=tuple(stack),
         inflight=tuple(inflight),
+        abandoned=tuple(abandoned),
         failures=tuple(f for f in failures if not set(f.suspects) & guilty),
         deferred=frozenset(deferred),
         history=frozenset(history),
@@ -194,6 +202,17 @@ def read_lanes(pool: PoolState) -> LaneBook:
         last_screen_start=max(screen_starts, default=None),
         obsolete=tuple(obsolete),
     )
+
+
+def _abandoned(result: RunResult, pool: PoolState, heads: dict[int, str]) -> bool:
+    """A pending run whose answer no longer matters: a PR in it moved (screening), or it
+    no longer sits on the base (stacked)."""
+    if result.outcome != Outcome.PENDING:
+        return False
+    run = result.run
+    if run.lane == SCREEN:
+        return not all(heads.get(p.number) == p.head_sha for p in run.prs)
+    return offset_on(run, pool, heads) is None
 
 
 def _culprits(
