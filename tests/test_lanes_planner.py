@@ -141,6 +141,59 @@ def test_screening_starts_when_failures_are_common_and_respects_capacity():
     assert sorted(world.merged) == list(range(1, 9))
 
 
+def failed_alone(world, n: int, minutes_ago: int) -> None:
+    """A stacked run of PR `n` alone that failed, not (yet) enough to name it a culprit."""
+    pr = make_pr(n)
+    world.prs[n] = pr
+    run = StagingRun(
+        "org", "repo", "main", f"tide/main-f{n}", "base0", (StagedPR(n, pr.head_sha),),
+        f"c{n}", T0 - timedelta(minutes=minutes_ago), lane="land", verified=True,
+    )  # fmt: skip
+    world.runs.append(RunResult(run, Outcome.FAILURE, "ci/test failed"))
+
+
+def test_two_failures_unresolved_at_once_start_screening_before_any_culprit():
+    """A busy queue's first hour: waiting for culprits to be confirmed let bad PRs doom
+    the stack for an hour or two (the bench's busy p95)."""
+    world = lanes_world(3, policy=lanes_policy(landing_interval=0.0, screen_batch=3))
+    failed_alone(world, 90, 25)
+    decision = decide(world.pool())
+    lanes = [(t.lane, [p.number for p in t.prs]) for t in decision.triggers]
+    assert lanes == [("land", [1, 2, 3]), ("screen", [90])]  # one failure: keep stacking
+    failed_alone(world, 91, 22)
+    decision = decide(world.pool())
+    assert not decision.culprits
+    screened = [[p.number for p in t.prs] for t in decision.triggers if t.lane == "screen"]
+    assert screened == [[90], [91], [1, 2, 3]]
+    assert not [t for t in decision.triggers if t.lane == "land"]
+
+
+def test_a_pr_that_passed_after_failing_stacks_with_the_others():
+    """Screening: #1's group failed, #1 then passed alone; it joins the one layer of the
+    screened PRs instead of a layer of its own (one CI run, not three)."""
+    policy = lanes_policy(screen_failures_per_hour=0.5, screen_window=3600.0 * 3)
+    world = lanes_world(3, policy=policy)
+    heads = {n: StagedPR(n, make_pr(n).head_sha) for n in (1, 2, 3, 90, 91)}
+
+    def run(name, prs, minutes_ago, outcome):
+        made = StagingRun(
+            "org", "repo", "main", f"tide/main-{name}", "old-base", tuple(heads[n] for n in prs),
+            f"c-{name}", T0 - timedelta(minutes=minutes_ago), lane="screen", verified=True,
+        )  # fmt: skip
+        world.runs.append(RunResult(made, outcome, outcome.value.lower()))
+
+    world.broken |= {heads[90], heads[91]}  # two culprits within the hour: screening
+    run("f90", [90], 50, Outcome.FAILURE)
+    run("f91", [91], 50, Outcome.FAILURE)
+    run("group", [1, 2, 3], 45, Outcome.FAILURE)
+    run("one", [1], 20, Outcome.SUCCESS)
+    run("two", [2], 20, Outcome.SUCCESS)
+    run("three", [3], 20, Outcome.SUCCESS)
+    decision = decide(world.pool())
+    stacked = [[p.number for p in t.prs] for t in decision.triggers if t.lane == "land"]
+    assert stacked == [[1, 2, 3]]
+
+
 @st.composite
 def worlds(draw: st.DrawFn):
     count = draw(st.integers(min_value=1, max_value=10))

@@ -4,16 +4,18 @@
   The deepest passed run that sits on the base lands (fast-forward makes it exact; API
   merges land the same tree, which the next run checks); the runs above it stay valid. A
   failed run dooms only the runs built on it; their other PRs are stacked again below it.
-- **Screening lane.** While PRs have been found broken often lately
-  (`screen_failures_per_hour` over `screen_window`), new PRs are first tested on the base in
-  small parallel groups (`screen_batch`, or fewer after `screen_interval`), only to learn
-  who is bad; a passed group needs no
-  further single runs. Suspects of any failed run (screening or stacked) are tested in
-  halves, then alone; a PR that fails alone after failing as the only suspect is a culprit.
+- **Screening lane.** While failures are common (culprits found within `screen_window`
+  plus failures still being resolved, at least `screen_failures_per_hour` over the window,
+  or two failures unresolved at once), new PRs are first tested on the base in small
+  parallel groups (`screen_batch`, or fewer after `screen_interval`), only to learn who is
+  bad; a passed group needs no further single runs, and a PR that passed after it failed
+  stacks with the others. Suspects of any failed run (screening or stacked) are tested
+  alone, all at once; a PR that fails alone after failing as the only suspect is a culprit.
 - **Pacing.** With no recent culprit, the stack takes a new layer of every ready PR at most
   once per `landing_interval` (few CI runs); with recent culprits each ready PR gets its own
   layer at once, so a failure names its culprit and latency stays near one CI run.
-- `max_concurrent_runs` caps the pool's pending runs; the landing lane goes first.
+- `max_concurrent_runs` caps the pool's pending runs, counting runs no longer needed until
+  their CI ends (deleting a branch cancels nothing); the landing lane goes first.
 """
 
 from __future__ import annotations
@@ -24,17 +26,20 @@ from tide.priority import in_priority_order
 from tide.strategies.lanes_book import LAND, SCREEN, LaneBook, Placed, read_lanes
 from tide.strategies.steps import RunBook, attempt_for, describe, read_runs
 
+# Failures still being resolved at once that start screening whatever the hourly rate:
+# a busy queue's first hour, before any culprit is confirmed.
+SCREEN_AT_ONCE = 2
+
 
 def _mode(pool: PoolState, book: LaneBook) -> str:
+    """Screening when failures are common: the culprits found within `screen_window` and the
+    failures still being resolved, per hour over the whole window (a new queue's first
+    minutes are no rate), or `SCREEN_AT_ONCE` failures unresolved at once."""
     q = pool.policy.queue
-    # Over the window, or over the runs GitHub holds when they cover less (a new queue), but
-    # never under an hour: a burst of two culprits in ten minutes is not a rate.
-    oldest = min((r.run.created_at for r in pool.runs if r.run.verified), default=pool.now)
-    covered = min(q.screen_window, max((pool.now - oldest).total_seconds(), 3600.0))
-    hours = max(covered / 3600.0, 1e-9)
-    if (
-        q.screen_failures_per_hour > 0
-        and book.recent_culprits / hours >= q.screen_failures_per_hour
+    seen = book.recent_culprits + book.unresolved
+    per_hour = seen * 3600.0 / max(q.screen_window, 3600.0)
+    if q.screen_failures_per_hour > 0 and (
+        per_hour >= q.screen_failures_per_hour or book.unresolved >= SCREEN_AT_ONCE
     ):
         return "screening"
     return "failing" if book.recent_culprits else "calm"

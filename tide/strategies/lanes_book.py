@@ -14,6 +14,7 @@ reads the same stack, the same suspects and the same recent failure rate.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -61,11 +62,14 @@ class LaneBook:
     abandoned: tuple[RunResult, ...]
     failures: tuple[Failure, ...]
     deferred: frozenset[int]  # in a failed stacked run whose layer below is still running
-    history: frozenset[int]  # PRs that failed in a run at their current head (recently)
+    # PRs that failed in a run at their current head with no pass since (a pass after the
+    # failure, alone or in a group, clears them: they stack with the others again).
+    history: frozenset[int]
     proven: frozenset[int]  # PRs in a passed run at their current head
     screening: frozenset[int]  # PRs in a pending screening run
     culprits: tuple[Culprit, ...]
     recent_culprits: int  # PRs found broken within `screen_window`
+    unresolved: int  # failures whose suspects are still being tested, counted once per cause
     last_land_start: datetime | None
     last_screen_start: datetime | None
     obsolete: tuple[StagingRun, ...]
@@ -122,7 +126,7 @@ def read_lanes(pool: PoolState) -> LaneBook:
     screening: set[int] = set()
     failures: list[Failure] = []
     deferred: set[int] = set()
-    history: set[int] = set()
+    history: dict[int, datetime] = {}  # PR -> its latest failure at its current head
     broken_recent: set[StagedPR] = set()
     land_starts: list[datetime] = []
     screen_starts: list[datetime] = []
@@ -135,7 +139,8 @@ def read_lanes(pool: PoolState) -> LaneBook:
             screen_starts.append(run.created_at)
         if result.outcome == Outcome.FAILURE:
             explained = [p for p in run.prs if p in pool.broken]
-            history.update(_at_head(run.prs, heads))
+            for n in _at_head(run.prs, heads):
+                history[n] = max(history.get(n, run.created_at), run.created_at)
             if explained:
                 if age <= q.screen_window:
                     broken_recent.update(explained)
@@ -193,15 +198,27 @@ def read_lanes(pool: PoolState) -> LaneBook:
         abandoned=tuple(abandoned),
         failures=tuple(f for f in failures if not set(f.suspects) & guilty),
         deferred=frozenset(deferred),
-        history=frozenset(history),
+        history=frozenset(n for n, at in history.items() if not cleared(n, at)),
         proven=frozenset(passes),
         screening=frozenset(screening),
         culprits=culprits,
         recent_culprits=len(broken_recent) + len(culprits),
+        unresolved=_causes(f.suspects for f in failures if not set(f.suspects) & guilty),
         last_land_start=max(land_starts, default=None),
         last_screen_start=max(screen_starts, default=None),
         obsolete=tuple(obsolete),
     )
+
+
+def _causes(groups: Iterable[tuple[int, ...]]) -> int:
+    """Failures that cannot share a cause: a suspect tested alone after its group failed
+    is the same news twice."""
+    seen: set[int] = set()
+    count = 0
+    for group in sorted(groups, key=len):
+        count += not seen & set(group)
+        seen.update(group)
+    return count
 
 
 def _abandoned(result: RunResult, pool: PoolState, heads: dict[int, str]) -> bool:
