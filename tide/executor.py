@@ -68,7 +68,6 @@ class Executor:
         statuses: StatusWriter | None = None,
     ) -> None:
         self.gh = gh
-        self.instance = instance
         self.clock = clock
         self.dry_run = dry_run
         self.statuses = statuses or StatusWriter(clock, dry_run=dry_run)
