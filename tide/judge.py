@@ -1,16 +1,17 @@
 """The facts one PR is judged on, gathered in one place: its repository's merge settings,
 the contexts its branch's protection requires, the blocker issues and GitHub's refusal of it.
 
-The sync reads these facts for its pools here (blockers, protection) and records them in its
-report; `Facts.verdict` judges each of its PRs. The status pass and the API judge every other
-PR with the same facts: the last sync's where it read them, else read here through the PR's
-own org's client (with a GitHub App each installation sees only its own org), and kept until
-a sync reads them afresh.
+The sync reads these facts for its pools here (repositories, blockers, protection) and
+records them in its report; `Facts.verdict` judges each of its PRs. The status pass and the
+API judge every other PR with the same facts: the last sync's where it read them, else read
+here through the PR's own org's client (with a GitHub App each installation sees only its
+own org), and kept until a sync reads them afresh.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections import defaultdict
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
 from tide.bounded import Lru
@@ -19,6 +20,8 @@ from tide.criteria import Verdict, evaluate
 from tide.github.client import GitHub
 from tide.github.errors import GitHubError
 from tide.github.org_clients import Clients
+from tide.github.records import RepositoryState, RepositoryUnreadable
+from tide.github.repo_states import RepoKey, RepoReads, RepositoryStates
 from tide.github.search_query import blocker_org_queries, blocker_query
 from tide.model import Blocker, PullRequest, RepoSettings, pool_key
 from tide.policy import BranchPolicy
@@ -49,6 +52,7 @@ class Judge:
         self.clients = clients if isinstance(clients, Clients) else Clients.of(clients)
         self._settings: Lru[str, RepoSettings] = Lru(FACTS_CACHE)  # by `org/repo`
         self._protection: Lru[str, tuple[str, ...]] = Lru(FACTS_CACHE)  # by pool key
+        self._states = RepositoryStates()  # keeps only repositories' node ids
 
     # -- one PR, outside a sync ------------------------------------------------------------
 
@@ -94,6 +98,29 @@ class Judge:
         return known
 
     # -- the sync's reads ------------------------------------------------------------------
+
+    async def read_repositories(self, config: Config, repos: Iterable[RepoKey]) -> RepoReads:
+        """Every repository's state, 100 a request (`tide.github.repo_states`): its merge
+        settings, kept here, with its staging branches and its default branch's head."""
+        by_org: dict[str, dict[RepoKey, str]] = defaultdict(dict)
+        for org, repo in sorted(set(repos)):
+            by_org[org][(org, repo)] = config.queue.options_for(org, repo).staging_prefix
+        out = RepoReads()
+        for org, wanted in by_org.items():
+            try:
+                gh = await self.clients.for_org(org)
+            except GitHubError as exc:
+                for o, r in wanted:
+                    why = f"cannot reach repository {o}/{r}: {exc}"
+                    out.states[(o, r)] = RepositoryUnreadable(why)
+                continue
+            reads = await self._states.read(gh, wanted)
+            out.states.update(reads.states)
+            out.heads.update(reads.heads)
+        for (org, repo), state in out.states.items():
+            if isinstance(state, RepositoryState):
+                self._settings[f"{org}/{repo}"] = state.settings
+        return out
 
     async def read_protection(self, org: str, repo: str, branch: str) -> tuple[str, ...]:
         """Read now (a sync reads every pool's afresh); unprotected is no contexts."""

@@ -4,22 +4,20 @@ A sync reads the repositories its PRs are in, and also those that still hold sta
 branches (to clean them up), those that could not be read last time (until they answer),
 and now and then every repository the config names (one that vanished shows no PRs in the
 search, so only a read says why). A repository that cannot be read becomes an errored pool;
-the others run meanwhile.
+the others run meanwhile. The reads themselves go through the `Judge` (`tide.judge`), which
+keeps the merge settings they carry for judging PRs outside the sync.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 import structlog
 
 from tide.config import Config
-from tide.github.errors import GitHubError
-from tide.github.org_clients import Clients
 from tide.github.records import RepositoryRead, RepositoryState, RepositoryUnreadable
-from tide.github.repo_states import RepositoryStates
+from tide.judge import Judge
 from tide.model import PullRequest
 
 log = structlog.get_logger()
@@ -34,9 +32,8 @@ PoolKey = tuple[str, str, str]  # (org, repo, branch)
 class RepositoryReads:
     """Remembers which repositories hold staging branches and which could not be read."""
 
-    def __init__(self, clients: Clients) -> None:
-        self.clients = clients
-        self._states = RepositoryStates()  # keeps only repositories' node ids
+    def __init__(self, judge: Judge) -> None:
+        self.judge = judge  # reads the repositories, and learns their merge settings
         self._staging: set[RepoKey] = set()  # repositories holding staging branches
         # Repositories that could not be read, with why: each sync reads them again and
         # shows them as errored pools until they answer.
@@ -68,7 +65,9 @@ class RepositoryReads:
                 _, named = config.org_exceptions_and_repos()
                 wanted |= {(r.split("/", 1)[0], r.split("/", 1)[1]) for r in named}
         wanted |= {r for r in self.unreachable if included(r)}
-        states = await self._read(config, wanted - refused.keys())
+        reads = await self.judge.read_repositories(config, wanted - refused.keys())
+        self.heads = reads.heads
+        states = reads.states
         states.update({key: RepositoryUnreadable(why) for key, why in refused.items()})
         self._note_reachability(states, groups)
         # Staging branches of pools that no longer have PRs still need cleaning up.
@@ -91,28 +90,6 @@ class RepositoryReads:
         for full, why in repos.items():
             org, _, repo = full.partition("/")
             self.unreachable[(org, repo)] = why
-
-    async def _read(
-        self, config: Config, repos: Iterable[RepoKey]
-    ) -> dict[RepoKey, RepositoryRead]:
-        """Every repository's state, 100 a request (`tide.github.repo_states`); the default
-        branch heads read with them serve this sync's pools on those branches."""
-        by_org: dict[str, dict[RepoKey, str]] = defaultdict(dict)
-        for org, repo in sorted(set(repos)):
-            by_org[org][(org, repo)] = config.queue.options_for(org, repo).staging_prefix
-        states: dict[RepoKey, RepositoryRead] = {}
-        self.heads = {}
-        for org, wanted in by_org.items():
-            try:
-                gh = await self.clients.for_org(org)
-            except GitHubError as exc:
-                for o, r in wanted:
-                    states[(o, r)] = RepositoryUnreadable(f"cannot reach repository {o}/{r}: {exc}")
-                continue
-            reads = await self._states.read(gh, wanted)
-            states.update(reads.states)
-            self.heads.update(reads.heads)
-        return states
 
     def _probe_due(self, now: datetime) -> bool:
         if self._probed_at is not None and now - self._probed_at < PROBE_EVERY:

@@ -94,7 +94,7 @@ class Syncer:
         self.instance = instance
         self.watch = StandbyWatch(instance)
         self._executors: dict[str, Executor] = {}
-        self.repositories = RepositoryReads(self.clients)
+        self.repositories = RepositoryReads(self.judge)
         self._halted: dict[str, Halt] = {}  # pool -> the operator error that stopped it
         self.set_aside = SetAsideBook()
         self.reader = PoolReader(self.judge, self.set_aside)
