@@ -22,9 +22,10 @@ from tide.github.app_auth import GitHubApp, load_private_key
 from tide.github.client import GitHub, GitHubEndpoint
 from tide.github.errors import AuthError
 from tide.github.retry import RetryPolicy
-from tide.github.search_query import org_queries
+from tide.github.search_query import query_string
 from tide.logs import configure_logging
 from tide.policy import Query
+from tide.scoped_search import per_org
 from tide.sim import SimServer, World
 
 APP_ID = 4242
@@ -117,12 +118,13 @@ async def test_each_org_searches_with_its_own_installation_token(
     endpoint = GitHubEndpoint(sim.graphql_url, sim.api_url)
 
     found: dict[str, list[str]] = {}
-    for org, text in org_queries(query).items():
+    org_queries = {org: query_string(scoped) for org, scoped in per_org(query)}
+    for org, text in org_queries.items():
         async with GitHub(endpoint, app.for_org(org), clock=virtual_clock) as gh:
             result = await gh.search.pull_requests(text)
             found[org] = sorted(pr.key for pr in result.items)
     async with GitHub(endpoint, app.for_org("acme"), clock=virtual_clock) as gh:
-        across = await gh.search.pull_requests(" ".join(org_queries(query).values()))
+        across = await gh.search.pull_requests(" ".join(org_queries.values()))
 
     assert found == {"acme": ["acme/widgets#1"], "globex": ["globex/gadgets#1"]}
     assert sorted(pr.key for pr in across.items) == ["acme/widgets#1"]

@@ -10,11 +10,11 @@ from tide.github.search_query import (
     open_prs_queries,
     open_prs_query,
     org_exceptions_and_repos,
-    org_queries,
     query_string,
     updated_window,
 )
 from tide.policy import Query
+from tide.scoped_search import per_org
 
 BATMAN = Query(
     orgs=("org",),
@@ -90,7 +90,7 @@ def test_repos_not_shaped_org_slash_repo_are_ignored():
 
 
 def test_org_queries_give_one_search_per_org():
-    queries = org_queries(BATMAN)
+    queries = {org: query_string(scoped) for org, scoped in per_org(BATMAN)}
 
     assert set(queries) == {"org", "k"}
     assert 'org:"org"' in queries["org"] and '-repo:"org/repo"' in queries["org"]

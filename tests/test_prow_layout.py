@@ -14,7 +14,8 @@ import pytest
 from tide.cli import main
 from tide.config import ConfigError
 from tide.config.layout import ConfigFiles
-from tide.github.search_query import org_queries, query_string
+from tide.github.search_query import query_string
+from tide.scoped_search import per_org
 
 FIXTURES = Path(__file__).parent / "fixtures/prow"
 K8S = FIXTURES / "kubernetes-test-infra/config"
@@ -81,14 +82,14 @@ def test_kubernetes_queries_are_deduplicated_and_ordered_as_prow(k8s: object) ->
         'is:pr state:open archived:false base:"master" base:"release-1.37" label:"approved" '
     )
     assert query_string(queries[4]).endswith(' milestone:"v1.37" repo:"kubernetes/kubernetes"')
-    per_org = org_queries(queries[6])
-    assert sorted(per_org) == [
+    org_queries = {org: query_string(scoped) for org, scoped in per_org(queries[6])}
+    assert sorted(org_queries) == [
         "kubernetes",
         "kubernetes-client",
         "kubernetes-csi",
         "kubernetes-sigs",
     ]
-    assert per_org["kubernetes-client"] == (
+    assert org_queries["kubernetes-client"] == (
         'is:pr state:open archived:false label:"approved" label:"cncf-cla: yes" label:"lgtm" '
         f'{A8} {TAIL} org:"kubernetes-client"'
     )

@@ -38,6 +38,14 @@ def scope_names(query: Query) -> list[str]:
     return [*query.orgs, *query.repos]
 
 
+def per_org(query: Query) -> list[tuple[str, Query]]:
+    """Prow's `OrgQueries`: the query once per org it names, over that org's scope only, so
+    each org's App installation searches its own."""
+    names = scope_names(query)
+    orgs = sorted({n.split("/", 1)[0] for n in names})
+    return [(org, narrowed(query, [n for n in names if n.split("/", 1)[0] == org])) for org in orgs]
+
+
 def narrowed(query: Query, names: Iterable[str]) -> Query:
     """The query over only `names` of its scope (its exclusions kept)."""
     keep = set(names)

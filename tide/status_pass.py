@@ -37,7 +37,6 @@ FULL_PASS_EVERY = timedelta(minutes=30)
 
 @dataclass
 class StatusPass:
-    evaluated: int = 0
     written: int = 0
     deferred: int = 0  # writes left for a later pass by the write pace
     errors: list[str] = field(default_factory=list)
@@ -138,7 +137,6 @@ class StatusUpdater:
             except GitHubError as exc:
                 result.errors.append(f"{pr.key}: {exc}")
                 failed.add(pr.key)
-            result.evaluated += 1
         await self._paced_writes(writes, result)
         self._remember_handled(failed)
         for error in result.errors:

@@ -48,7 +48,7 @@ from tide.report import PoolReport, SyncReport, repo_of
 from tide.repository_reads import RepositoryReads
 from tide.scoped_search import (
     RefusedScopes,
-    narrowed,
+    per_org,
     scope_names,
     search_queries,
     unsearchable_reason,
@@ -212,10 +212,7 @@ class Syncer:
                     for q in config.queries_for_repo(org, repo)
                 ]
         elif self.clients.sharded:
-            for q in config.queries:
-                for org in sorted({n.split("/", 1)[0] for n in scope_names(q)}):
-                    names = [n for n in scope_names(q) if n.split("/", 1)[0] == org]
-                    queries.append((org, narrowed(q, names)))
+            queries = [pair for q in config.queries for pair in per_org(q)]
         else:
             queries = [("", q) for q in config.queries]
         if repos is None:

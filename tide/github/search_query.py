@@ -23,14 +23,6 @@ def query_string(query: Query) -> str:
     return " ".join([*_criteria(query), *(t for org in sorted(groups) for t in groups[org])])
 
 
-def org_queries(query: Query) -> dict[str, str]:
-    """Prow's `OrgQueries()`: one search string per org (for per-installation App auth)."""
-    criteria = " ".join(_criteria(query))
-    return {
-        org: f"{criteria} {' '.join(group)}" for org, group in sorted(_scope_groups(query).items())
-    }
-
-
 def org_exceptions_and_repos(
     queries: Sequence[Query],
 ) -> tuple[dict[str, frozenset[str]], frozenset[str]]:
