@@ -50,7 +50,14 @@ def test_the_pool_merges_when_nothing_holds_it():
     assert d.action == Action.MERGE_BATCH and d.obsolete and not d.error
 
 
-def test_another_instance_acting_here_is_waited_for_first():
+def test_a_pool_that_could_not_be_read_waits_with_the_error_before_anything_else():
+    why = "cannot reach repository org/repo: 502"
+    d = decide(replace(ready_to_merge(), unreadable=why, standby="instance b"))
+    assert (d.action, d.reason, d.error) == (Action.WAIT, why, why)
+    assert not (d.prs or d.triggers or d.culprits or d.obsolete)
+
+
+def test_another_instance_acting_here_is_waited_for_next():
     state = replace(ready_to_merge(), standby="instance b holds tide/main-1", blocker_error="x")
     d = decide(state)
     assert (d.action, d.reason) == (Action.WAIT, "instance b holds tide/main-1")

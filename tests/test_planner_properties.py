@@ -222,10 +222,11 @@ def test_a_pool_whose_commits_are_silent_never_merges(data):
 
 
 @settings(max_examples=200, deadline=None)
-@given(pools(), st.text(min_size=1, max_size=20))
-def test_a_pool_whose_blocker_issues_are_unread_does_nothing(pool, error):
-    """Never merge on doubt: a freeze the sync could not read may be in force."""
-    d = decide(replace(pool, blocker_error=error))
+@given(pools(), st.text(min_size=1, max_size=20), st.sampled_from(["blocker_error", "unreadable"]))
+def test_a_pool_whose_blocker_issues_or_itself_are_unread_does_nothing(pool, error, fact):
+    """Never merge on doubt: a freeze the sync could not read may be in force, and a pool
+    that could not be read has nothing to act on."""
+    d = decide(replace(pool, **{fact: error}))
     assert (d.action, d.error) == (Action.WAIT, error)
     assert not (d.prs or d.triggers or d.culprits or d.obsolete)
 

@@ -2,17 +2,18 @@
 
 `decide` holds the whole precedence, in the order it reads (Prow's `syncSubpool`: blockers
 first, then the action table):
-1. another instance acts here (`standby`): wait, write nothing;
-2. the blocker issues could not be read (`blocker_error`): wait, since a freeze may be
+1. the pool could not be read (`unreadable`): wait with the error; nothing is carried out;
+2. another instance acts here (`standby`): wait, write nothing;
+3. the blocker issues could not be read (`blocker_error`): wait, since a freeze may be
    missed; nothing is carried out;
-3. a blocker issue applies: blocked;
-4. the configured strategy picks the one action, within the CI capacity left
+4. a blocker issue applies: blocked;
+5. the configured strategy picks the one action, within the CI capacity left
    (`run_room`);
-5. a search that missed PRs (`search_complete`) deletes no staging branch: one of the
+6. a search that missed PRs (`search_complete`) deletes no staging branch: one of the
    hidden PRs may still need it;
-6. a daemon shutting down (`stopping`) takes no new action (no merge, no run); a planned
+7. a daemon shutting down (`stopping`) takes no new action (no merge, no run); a planned
    wait still does its housekeeping (culprits, old branches);
-7. a pool halted by an error only an operator can fix (`halt`) neither merges nor
+8. a pool halted by an error only an operator can fix (`halt`) neither merges nor
    triggers until the halt ends; nothing is carried out.
 
 Rules every strategy keeps: a PR is merged only on a passed run of exactly the current
@@ -33,6 +34,8 @@ from tide.strategies.steps import read_runs
 
 def decide(pool: PoolState) -> Decision:
     """The pool's one action this sync (see the module's docstring for the precedence)."""
+    if pool.unreadable:
+        return Decision(Action.WAIT, pool.unreadable, error=pool.unreadable)
     if pool.standby:
         return Decision(Action.WAIT, pool.standby)
     if pool.blocker_error:

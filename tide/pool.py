@@ -66,6 +66,7 @@ class PoolState:
     # The contexts the base branch's protection requires (read when the policy asks).
     protection: tuple[str, ...] = ()
     # Facts about this sync rather than the pool, each one a precedence in `decide`:
+    unreadable: str = ""  # the pool could not be read (repository, base branch), and why
     standby: str = ""  # another instance acts here, and why: judge, write nothing
     blocker_error: str = ""  # the blocker issues could not be read: a freeze may be missed
     search_complete: bool = True  # False: some PRs may be hidden, so no branch is obsolete

@@ -40,7 +40,7 @@ from tide.model import Blocker, PullRequest, StagingRun, pool_key
 from tide.narrator import Narrator
 from tide.planner import decide
 from tide.policy import Query
-from tide.pool import Action, Decision, Halt, PoolState
+from tide.pool import Decision, Halt, PoolState
 from tide.pool_reader import PoolReader, PoolUnreadable, judge_pool
 from tide.recorder import PoolRecorder
 from tide.remembered_search import RememberedSearch
@@ -277,7 +277,9 @@ class Syncer:
             base = self.repositories.heads.get(key)
             read = await self.reader.read(key, policy, prs, repos.get((org, repo)), base)
         except (GitHubError, PoolUnreadable) as exc:
-            return self._failed(PoolState(org, repo, branch, "", policy, now), f"{exc}")
+            why = str(exc) or repr(exc)  # never empty: an empty reason would read as none
+            unread = PoolState(org, repo, branch, "", policy, now, unreadable=why)
+            return self._failed(unread)
         if policy.context_policy.from_branch_protection:
             protection_cache[pool_key(org, repo, branch)] = read.protection
         if self._pool_errors.pop(pool_key(org, repo, branch), None) is not None:
@@ -349,9 +351,11 @@ class Syncer:
         """A config change may be the fix an operator made: try stopped pools again."""
         self._halted.clear()
 
-    def _failed(self, state: PoolState, error: str) -> PoolReport:
+    def _failed(self, state: PoolState) -> PoolReport:
+        """A pool that could not be read: said once in the log, then waits (`decide`)."""
+        error = state.unreadable
         said = error in self.repositories.unreachable.values()  # `repository_unreachable` said it
         if self._pool_errors.get(state.key) != error and not said:
             log.error("pool_failed", pool=state.key, error=error)
         self._pool_errors[state.key] = error
-        return PoolReport(state, Decision(Action.WAIT, error), (), error=error)
+        return PoolReport(state, decide(state), (), error=error)
