@@ -45,8 +45,8 @@ class Facts:
 
 
 class Judge:
-    """Reads the facts through each org's own client; judges one PR at a time for the status
-    pass and the API (one shared judge, so both say the same)."""
+    """Reads the facts a PR is judged on through each org's own client, for the sync, and
+    judges one PR at a time for the status pass and the API (one judge: all say the same)."""
 
     def __init__(self, clients: Clients | GitHub) -> None:
         self.clients = clients if isinstance(clients, Clients) else Clients.of(clients)

@@ -32,6 +32,8 @@ class Written(Enum):
 
 
 class StatusWriter:
+    """One per daemon: the executors and the status pass share its rules and its pace."""
+
     def __init__(self, clock: Clock, *, dry_run: bool = False) -> None:
         self.clock = clock
         self.dry_run = dry_run
