@@ -7,11 +7,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from datetime import datetime
+from sys import intern
 
 from tide.github.budget import parse_time
 from tide.github.http import JSON
 from tide.github.records import RepositoryState, StagingRef
 from tide.model import Blocker, Comment, Context, Mergeable, PullRequest, RepoSettings, State
+
+# Names that thousands of PRs repeat (org, repository, branch, labels, contexts, authors) are
+# interned: one string each instead of one per PR, megabytes at 5,000 open PRs.
 
 # Tide's check-run verdicts: these conclusions count as success, any other as failure.
 PASSING_CONCLUSIONS = frozenset({"NEUTRAL", "SKIPPED", "SUCCESS"})
@@ -32,22 +36,22 @@ def pull_request(node: JSON) -> PullRequest | None:
     commits = ((node.get("commits") or {}).get("nodes")) or []
     milestone = node.get("milestone") or {}
     return PullRequest(
-        org=repository["owner"]["login"],
-        repo=repository["name"],
+        org=intern(repository["owner"]["login"]),
+        repo=intern(repository["name"]),
         number=int(node["number"]),
         title=node.get("title") or "",
         head_sha=head_oid,
-        base_ref=base.get("name") or "",
-        author=author.get("login") or "",
+        base_ref=intern(base.get("name") or ""),
+        author=intern(author.get("login") or ""),
         body=node.get("body") or "",
         author_is_bot=author.get("__typename") == "Bot",
-        base_ref_prefix=base.get("prefix") or "refs/heads/",
+        base_ref_prefix=intern(base.get("prefix") or "refs/heads/"),
         head_ref=node.get("headRefName") or "",
         mergeable=_mergeable(node.get("mergeable")),
-        merge_state_status=node.get("mergeStateStatus") or "UNKNOWN",
+        merge_state_status=intern(node.get("mergeStateStatus") or "UNKNOWN"),
         is_draft=bool(node.get("isDraft")),
         review_decision=node.get("reviewDecision"),
-        labels=frozenset(label["name"] for label in _nodes(node.get("labels"))),
+        labels=frozenset(intern(label["name"]) for label in _nodes(node.get("labels"))),
         milestone=milestone.get("title"),
         updated_at=_time(node.get("updatedAt")),
         can_be_rebased=node.get("canBeRebased", True) is not False,
@@ -88,12 +92,12 @@ def commit_contexts(commit: JSON) -> tuple[Context, ...]:
 def status_context(node: JSON) -> Context:
     """A commit status (GraphQL or REST); states upper-cased."""
     return Context(
-        name=node.get("context") or "",
+        name=intern(node.get("context") or ""),
         state=_state(node.get("state")),
-        description=node.get("description") or "",
+        description=intern(node.get("description") or ""),
         target_url=node.get("targetUrl") or node.get("target_url") or "",
         created_at=_time(node.get("createdAt") or node.get("created_at")),
-        creator=str((node.get("creator") or {}).get("login") or ""),
+        creator=intern(str((node.get("creator") or {}).get("login") or "")),
     )
 
 
@@ -116,7 +120,7 @@ def check_run_context(
     else:
         state = State.FAILURE
     return Context(
-        name=name,
+        name=intern(name),
         state=state,
         target_url=target_url,
         is_check_run=True,

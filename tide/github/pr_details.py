@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from sys import intern
 from typing import Protocol
 
 from tide.github import decode
@@ -46,8 +47,8 @@ def pull_request_ref(node: JSON) -> PullRequestRef | None:
     repository = node["repository"]
     updated = node.get("updatedAt")
     return PullRequestRef(
-        org=repository["owner"]["login"],
-        repo=repository["name"],
+        org=intern(repository["owner"]["login"]),
+        repo=intern(repository["name"]),
         number=int(node["number"]),
         node_id=str(node["id"]),
         updated_at=parse_time(updated) if isinstance(updated, str) else None,
