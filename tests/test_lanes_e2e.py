@@ -104,6 +104,31 @@ async def test_a_push_in_the_middle_of_the_stack_restacks_only_what_is_above_it(
         assert world.repo("org/repo").git.branches["main"] == staging_commits(world)[-1]
 
 
+async def test_runs_no_longer_needed_keep_their_branch_and_count_until_their_ci_ends(schema):
+    """CI keeps running a staging run whose branch is deleted, so tide keeps it (and counts
+    it against max_concurrent_runs) until CI ends: the bench saw 25 runs under a cap of 24."""
+    clock = VirtualClock()
+    world, prs = lanes_world(clock, 3)
+    capped = FAST + "  max_concurrent_runs: 3\n"
+    async with running_queue(world, clock, tide=TIDE, queue=capped) as q:
+        await stack_one_by_one(q, world, prs)
+        head = world.pr("org/repo", 2).head_sha
+        world.push_branch("org/repo", prs[1].head_ref, {"f2b.txt": "y\n"}, from_sha=head)
+        await q.step()
+        repo = world.repo("org/repo")
+        # (1, 2) and (1, 2, 3) are no longer needed but still run: #3 waits for room.
+        assert len(staging_runs(world)) == 3
+        assert sum(1 for b in repo.git.branches if b.startswith("tide/")) == 3
+        await q.run(CI_MINUTES)
+        # Room again only once (1,) passed: #3 goes on top of it; the others' branches went
+        # once their CI ended.
+        assert staging_runs(world)[3:] == [(1, 3)]
+        assert sum(1 for b in repo.git.branches if b.startswith("tide/")) == 1
+        green(world, prs[1])
+        await q.run(2 * CI_MINUTES + 3)
+        assert all(world.pr("org/repo", pr.number).state == "MERGED" for pr in prs)
+
+
 async def test_a_bad_pr_in_the_stack_is_named_and_the_layers_above_restacked(schema):
     clock = VirtualClock()
     world, prs = lanes_world(clock, 3, bad=(2,))
