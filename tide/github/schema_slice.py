@@ -76,7 +76,7 @@ def _collect(
         def enter_field(self, *_: Any) -> None:
             parent, field = info.get_parent_type(), info.get_field_def()
             if parent is not None and field is not None and not _is_meta(info):
-                fields[parent.name].add(_field_name(schema, parent, field))
+                fields[parent.name].add(_field_name(parent, field))
 
         def enter_inline_fragment(self, node: Any, *_: Any) -> None:
             if node.type_condition is not None:
@@ -109,7 +109,7 @@ def _meta_fields() -> tuple[GraphQLField, ...]:
     return (SchemaMetaFieldDef, TypeMetaFieldDef, TypeNameMetaFieldDef)
 
 
-def _field_name(schema: GraphQLSchema, parent: GraphQLNamedType, field: GraphQLField) -> str:
+def _field_name(parent: GraphQLNamedType, field: GraphQLField) -> str:
     assert isinstance(parent, GraphQLObjectType | GraphQLInterfaceType)
     for name, candidate in parent.fields.items():
         if candidate is field:
