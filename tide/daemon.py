@@ -122,7 +122,7 @@ class Daemon:
         self.lease = lease
         # One writer of the `tide` status, for the queue's writes and the status pass's;
         # one judge of a PR, reading its facts for the sync, the status pass and the API.
-        self.status_writer = StatusWriter(self.clock, dry_run=dry_run)
+        self.status_writer = StatusWriter(self.clock, dry_run=dry_run, pace=self.clients.writes)
         self.judge = Judge(self.clients)
         self.syncer = Syncer(
             self.clients,

@@ -70,7 +70,7 @@ class Executor:
         self.gh = gh
         self.clock = clock
         self.dry_run = dry_run
-        self.statuses = statuses or StatusWriter(clock, dry_run=dry_run)
+        self.statuses = statuses or StatusWriter(clock, dry_run=dry_run, pace=gh.writes)
         # (PR, head sha) already told it broke the batch; the PR's own comments are the real
         # record (`has_broken_comment`), this only spares a re-read, so it may forget.
         self._commented: Lru[tuple[str, str], bool] = Lru(COMMENTED_CACHE)

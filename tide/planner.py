@@ -8,7 +8,8 @@ first, then the action table):
    missed; nothing is carried out;
 4. a blocker issue applies: blocked;
 5. the configured strategy picks the one action, within the CI capacity left
-   (`run_room`);
+   (`run_room`) and the writes GitHub's secondary limits leave (`write_room`: a batch
+   is cut to what fits; a merge is never held back);
 6. a search that missed PRs (`search_complete`) deletes no staging branch: one of the
    hidden PRs may still need it;
 7. a daemon shutting down (`stopping`) takes no new action (no merge, no run); a planned
@@ -27,9 +28,10 @@ from __future__ import annotations
 from dataclasses import replace
 
 from tide.model import StagedPR
-from tide.pool import RECORDED, Action, Decision, PoolState
+from tide.pool import RECORDED, Action, Decision, PoolState, Trigger
 from tide.strategies import strategy_for
 from tide.strategies.steps import read_runs
+from tide.write_pace import GITHUB_LIMITS
 
 
 def decide(pool: PoolState) -> Decision:
@@ -69,7 +71,48 @@ def _plan(pool: PoolState) -> Decision:
         # A freeze touches nothing: its PRs are not eligible meanwhile, but their runs and
         # the evidence of failed ones are still good once it lifts.
         return Decision(Action.BLOCKED, f"merging is blocked by issue {numbers}")
-    return within_room(strategy_for(pool.policy)(pool, book), pool.run_room)
+    room = pool.write_room
+    if room is not None:
+        # Cap the batch before the strategy picks it, so it picks what can be built now.
+        cap = max(1, room - STAGING_WRITES)
+        if pool.policy.max_batch_size is None or pool.policy.max_batch_size > cap:
+            pool = replace(pool, policy=replace(pool.policy, batch_size_limit=cap))
+    decision = within_room(strategy_for(pool.policy)(pool, book), pool.run_room)
+    return within_writes(decision, room)
+
+
+# Writes a staging build sends besides one merge per PR: its refs, its status, a cleanup.
+STAGING_WRITES = 4
+
+
+def staging_writes(trigger: Trigger) -> int:
+    """About how many writes building `trigger` sends (see `tide.staging_builder`)."""
+    return len(trigger.prs) + STAGING_WRITES
+
+
+def within_writes(decision: Decision, room: int | None) -> Decision:
+    """Keep the triggers whose builds fit in `room` writes, most urgent first; a pool whose
+    every trigger is cut waits for GitHub's write budget. Merges are never cut."""
+    if room is None:
+        return decision
+    kept: list[Trigger] = []
+    for trigger in decision.triggers:
+        if staging_writes(trigger) > room:
+            break
+        room -= staging_writes(trigger)
+        kept.append(trigger)
+    if len(kept) == len(decision.triggers):
+        return decision
+    if not kept and decision.action in (Action.TRIGGER, Action.TRIGGER_BATCH):
+        first = decision.triggers[0]
+        numbers = ", ".join(f"#{pr.number}" for pr in first.prs)
+        reason = (
+            f"waiting for GitHub's write budget: testing {numbers} needs "
+            f"{staging_writes(first)} writes and {room} are left under GitHub's limits "
+            f"({GITHUB_LIMITS.per_minute} a minute, {GITHUB_LIMITS.per_hour} an hour)"
+        )
+        return Decision(Action.WAIT, reason, culprits=decision.culprits, obsolete=decision.obsolete)
+    return _with_triggers(decision, tuple(kept))
 
 
 def within_room(decision: Decision, room: int | None) -> Decision:
@@ -78,9 +121,7 @@ def within_room(decision: Decision, room: int | None) -> Decision:
     if room is None or len(decision.triggers) <= room:
         return decision
     kept = decision.triggers[:room]
-    if decision.action not in (Action.TRIGGER, Action.TRIGGER_BATCH):
-        return replace(decision, triggers=kept)
-    if not kept:
+    if not kept and decision.action in (Action.TRIGGER, Action.TRIGGER_BATCH):
         return Decision(
             Action.WAIT,
             "waiting for CI capacity: queue.max_concurrent_runs_total staging runs are in "
@@ -88,6 +129,13 @@ def within_room(decision: Decision, room: int | None) -> Decision:
             culprits=decision.culprits,
             obsolete=decision.obsolete,
         )
+    return _with_triggers(decision, kept)
+
+
+def _with_triggers(decision: Decision, kept: tuple[Trigger, ...]) -> Decision:
+    """`decision` with only the `kept` (non-empty for a trigger) of its triggers."""
+    if decision.action not in (Action.TRIGGER, Action.TRIGGER_BATCH):
+        return replace(decision, triggers=kept)
     prs = tuple(pr for t in kept for pr in t.prs)
     return replace(
         decision,

@@ -56,6 +56,9 @@ class PoolState:
     # New staging runs this pool may start under `queue.max_concurrent_runs_total` (None:
     # no overall cap); see `tide.capacity`.
     run_room: int | None = None
+    # Writes this pool's new staging builds may send under the instance's write budget
+    # (None: unlimited); see `tide.write_pace`. Merges are never held back by it.
+    write_room: int | None = None
     # Head SHA -> whether it contains the base commit (GitHub's compare), for the heads read
     # this sync; a head that does contain it had its own checks test what would land. A
     # head missing here is unknown, and the planner never merges on it.

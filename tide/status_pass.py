@@ -25,6 +25,7 @@ from tide.model import PullRequest
 from tide.report import SyncReport
 from tide.status_text import Status, expected_status
 from tide.status_writer import StatusWriter, Written
+from tide.write_pace import QUEUE_RESERVE
 
 log = structlog.get_logger()
 
@@ -63,7 +64,7 @@ class StatusUpdater:
     ) -> None:
         self.clients = clients if isinstance(clients, Clients) else Clients.of(clients)
         self.judge = judge or Judge(self.clients)
-        self.writer = writer or StatusWriter(clock, dry_run=dry_run)
+        self.writer = writer or StatusWriter(clock, dry_run=dry_run, pace=self.clients.writes)
         self.clock = clock
         self.dry_run = dry_run
         self._latest: dict[str, datetime] = {}  # per search string: newest update seen
@@ -211,7 +212,7 @@ class StatusUpdater:
                 "status_writes_paced",
                 written=result.written,
                 deferred=result.deferred,
-                next_room_at=str(self.writer.pace.next_room_at(self.clock.now())),
+                next_room_at=str(self.writer.pace.next_room_at(self.clock.now(), QUEUE_RESERVE)),
             )
 
     async def _one(

@@ -4,8 +4,8 @@ the build) and the status pass's, by the same rules.
 Tide writes only when the state or the description differ from what the PR shows as read;
 a status that records a decision made after the read (a culprit, a refused merge) is written
 whatever the read shows, since the queue may have written over it since. The status pass's
-writes also keep within its share of GitHub's write limits (`tide.write_pace`); the queue's
-own writes are never held back.
+writes go out only while the instance's write budget has more left than the queue's reserve
+(`tide.write_pace`); the queue's own writes are never held back here.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from tide.criteria import status_context_of
 from tide.github.client import GitHub
 from tide.model import PullRequest
 from tide.status_text import Status, needs_write, truncate_description
-from tide.write_pace import WritePace
+from tide.write_pace import QUEUE_RESERVE, WritePace
 
 log = structlog.get_logger()
 
@@ -34,10 +34,13 @@ class Written(Enum):
 class StatusWriter:
     """One per daemon: the executors and the status pass share its rules and its pace."""
 
-    def __init__(self, clock: Clock, *, dry_run: bool = False) -> None:
+    def __init__(
+        self, clock: Clock, *, dry_run: bool = False, pace: WritePace | None = None
+    ) -> None:
         self.clock = clock
         self.dry_run = dry_run
-        self.pace = WritePace()  # the status pass's share of GitHub's write limits
+        # The instance's write budget (the REST client counts every write in it).
+        self.pace = pace or WritePace()
 
     def due(self, pr: PullRequest, context: str, want: Status) -> bool:
         """Whether `pr`, as read, shows another state or description than `want`."""
@@ -57,7 +60,8 @@ class StatusWriter:
         decided: bool = False,
     ) -> Written:
         """`want` on `pr`'s head unless the PR shows it already (`decided`: write anyway);
-        `paced` (the status pass) takes room in the pace first. GitHub's errors are the
+        `paced` (the status pass) writes only while the budget has more than the queue's
+        reserve left. GitHub's errors are the
         caller's to handle."""
         want = Status(want.state, truncate_description(want.description), want.target_url)
         if not decided and not self.due(pr, context, want):
@@ -71,7 +75,7 @@ class StatusWriter:
                 description=want.description,
             )
             return Written.DRY_RUN
-        if paced and not self.pace.take(self.clock.now()):
+        if paced and self.pace.room(self.clock.now(), keep=QUEUE_RESERVE) <= 0:
             return Written.HELD
         await gh.rest.create_status(
             pr.org,

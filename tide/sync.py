@@ -38,7 +38,7 @@ from tide.instance import Standby, StandbyWatch
 from tide.judge import Judge
 from tide.model import Blocker, PullRequest, StagingRun, pool_key
 from tide.narrator import Narrator
-from tide.planner import decide
+from tide.planner import decide, staging_writes
 from tide.policy import Query
 from tide.pool import Decision, Halt, PoolState
 from tide.pool_reader import PoolReader, PoolUnreadable, judge_pool
@@ -87,7 +87,7 @@ class Syncer:
     ) -> None:
         self.clients = clients if isinstance(clients, Clients) else Clients.of(clients)
         self.clock = clock
-        self.statuses = statuses or StatusWriter(clock, dry_run=dry_run)
+        self.statuses = statuses or StatusWriter(clock, dry_run=dry_run, pace=self.clients.writes)
         self.judge = judge or Judge(self.clients)  # reads the facts each PR is judged on
         self.history = history
         self.dry_run = dry_run
@@ -100,6 +100,7 @@ class Syncer:
         self.reader = PoolReader(self.judge, self.set_aside)
         self.recorder = PoolRecorder(history, clock, dry_run=dry_run)
         self.allowance = RunAllowance()  # CI capacity over every pool
+        self._writes_left = 0  # the write budget's room left for staging builds this sync
         self.narrator = Narrator()
         self.refused = RefusedScopes()  # scopes GitHub's search refuses, left out meanwhile
         self._pool_errors: dict[str, str] = {}  # pool -> the error last logged for it
@@ -143,6 +144,9 @@ class Syncer:
         limit = asyncio.Semaphore(config.max_goroutines)
         protection: dict[str, tuple[str, ...]] = {}
         self.allowance.start_sync()
+        # The writes this sync's staging builds may send (pools plan concurrently, so each
+        # takes its share before it acts); see `tide.write_pace`.
+        self._writes_left = self.clients.writes.room(started)
 
         async def one(key: tuple[str, str, str], prs: list[PullRequest]) -> PoolReport:
             async with limit:
@@ -306,7 +310,8 @@ class Syncer:
             contains = await self.reader.contains_base(read.gh, state)
             cap = config.queue.max_concurrent_runs_total
             room = self.allowance.room(cap, state.key, in_flight(state.runs))
-            state = replace(state, contains_base=contains, run_room=room)
+            writes = min(self._writes_left, self.clients.writes.room(self.clock.now()))
+            state = replace(state, contains_base=contains, run_room=room, write_room=writes)
         decision = decide(state)
         if decision.error:
             return PoolReport(state, decision, verdicts, error=decision.error)
@@ -327,6 +332,7 @@ class Syncer:
             # Taken now, before any await lets another pool ask, and whether or not each
             # start succeeds: the cap errs on the safe side.
             self.allowance.started(state.key, len(decision.triggers))
+            self._writes_left -= sum(staging_writes(t) for t in decision.triggers)
             if decision.triggers:
                 self.repositories.staging_started(state.org, state.repo)
         try:

@@ -24,6 +24,7 @@ from tide.github.rest import Rest
 from tide.github.retry import RetryPolicy
 from tide.github.search import Search
 from tide.model import PullRequest
+from tide.write_pace import WritePace
 
 DEFAULT_GRAPHQL_URL = "https://api.github.com/graphql"
 DEFAULT_API_URL = "https://api.github.com"
@@ -48,13 +49,16 @@ class GitHub:
         clock: Clock | None = None,
         retry: RetryPolicy | None = None,
         rng: random.Random | None = None,
+        writes: WritePace | None = None,
     ) -> None:
         self.endpoint = endpoint
         self.clock = clock or RealClock()
         self.http = HttpTransport(tokens, self.clock, policy=retry, rng=rng)
         self.budget = RateBudget()
         self.graphql = GraphQL(self.http, endpoint.graphql_url, self.budget, self.clock)
-        self.rest = Rest(self.http, endpoint.api_url)
+        # The instance's write budget: shared by every client of one daemon (`Clients`).
+        self.writes = writes or WritePace()
+        self.rest = Rest(self.http, endpoint.api_url, self.writes, self.clock)
         self.search = Search(self.graphql, self.clock)
 
     @property

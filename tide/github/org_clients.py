@@ -13,6 +13,7 @@ from tide.github.app_auth import GitHubApp
 from tide.github.budget import RateBudget
 from tide.github.client import GitHub, GitHubEndpoint
 from tide.github.retry import RetryPolicy
+from tide.write_pace import WritePace
 
 
 class Clients:
@@ -34,6 +35,8 @@ class Clients:
         self._retry = retry
         self._by_org: dict[str, GitHub] = {}
         self._opening = asyncio.Lock()
+        # One write budget for the whole instance, whichever installation sends the write.
+        self.writes = single.writes if single is not None else WritePace()
 
     @classmethod
     def of(cls, gh: GitHub) -> Clients:
@@ -54,7 +57,11 @@ class Clients:
             if gh is None:
                 assert self._app is not None
                 gh = GitHub(
-                    self._endpoint, self._app.for_org(org), clock=self._clock, retry=self._retry
+                    self._endpoint,
+                    self._app.for_org(org),
+                    clock=self._clock,
+                    retry=self._retry,
+                    writes=self.writes,
                 )
                 await gh.__aenter__()
                 self._by_org[key] = gh

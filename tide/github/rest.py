@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 
 import structlog
 
+from tide.clock import Clock
 from tide.github import decode
 from tide.github.errors import (
     BaseModified,
@@ -31,6 +32,7 @@ from tide.github.etag_cache import EtagCache
 from tide.github.http import JSON, HttpTransport, Response, path
 from tide.github.records import PullState
 from tide.model import Context, MergeMethod
+from tide.write_pace import WritePace
 
 log = structlog.get_logger()
 
@@ -39,10 +41,14 @@ PAGE_SIZE = 100
 
 
 class Rest:
-    def __init__(self, http: HttpTransport, api_url: str) -> None:
+    def __init__(self, http: HttpTransport, api_url: str, writes: WritePace, clock: Clock) -> None:
         self._http = http
         self._base = api_url.rstrip("/")
         self.etags = EtagCache()
+        # Every content-creating request counts against the instance's write budget here,
+        # the one place they all pass (see `tide.write_pace`).
+        self.writes = writes
+        self._clock = clock
 
     # -- pull requests ------------------------------------------------------------------------
 
@@ -371,6 +377,8 @@ class Rest:
         where = f"{method} {concrete}"
         key = concrete + ("?" + urlencode(sorted(params.items())) if params else "")
         etag = self.etags.validator(key) if method == "GET" else None
+        if method != "GET":
+            self.writes.note(self._clock.now())
         response = await self._http.request(
             method,
             self._base + concrete,
