@@ -122,7 +122,10 @@ async def test_the_scale_bench_measures_a_cold_and_a_steady_cycle_in_a_small_wor
     cold, steady = await measure_size(Shape(prs=40, repos=2), steady_cycles=1, gap=0.0)
     assert cold.open == steady.open == 40
     assert cold.graphql > 0 and cold.points > 0 and cold.cpu > 0 and cold.rss_mb > 0
-    assert cold.statused == 40  # every open PR got its `tide` status
+    # Within GitHub's write limits, the staging builds first; every PR is statused in the end.
+    assert 0 < cold.peak_minute <= cold.peak_hour <= cold.rest_writes
+    assert cold.peak_minute <= 80 and cold.statused < 40
+    assert steady.statused == 40
     assert steady.rest_writes == 0  # nothing changed on GitHub: nothing to write
     assert steady.refused == 0
     assert dict(cold.points_by_operation)  # the breakdown names where the points went

@@ -61,6 +61,10 @@ class WritePace:
         self._forget(now)
         self._sent.append(now)
 
+    def reset(self) -> None:
+        """Forget every write counted (a benchmark skipping ahead to fresh hours)."""
+        self._sent.clear()
+
     def sent(self) -> list[datetime]:
         """When the writes of the last hour went out, oldest first."""
         return list(self._sent)
