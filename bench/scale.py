@@ -276,11 +276,11 @@ def breakdown(rows: list[Row]) -> str:
     lines = []
     for row in rows:
         if "cold" in row.label and row.statused < row.open:
-            hours = (row.open - row.statused) / STATUS_SHARE.per_hour
             lines.append(
-                f"- {row.label}: {row.open - row.statused:,} statuses left for later passes at "
-                f"{STATUS_SHARE.per_hour} an hour ({STATUS_SHARE.per_minute} a minute): "
-                f"all written after {hours:.1f} h more"
+                f"- {row.label}: {row.open - row.statused:,} statuses left for later passes, "
+                f"which write what the queue leaves of GitHub's {GITHUB_LIMITS.per_minute} "
+                f"writes a minute and {GITHUB_LIMITS.per_hour} an hour (at most "
+                f"{STATUS_SHARE.per_minute} and {STATUS_SHARE.per_hour})"
             )
         points = ", ".join(f"{name} {n:,}" for name, n in row.points_by_operation) or "none"
         writes = ", ".join(f"{name} {n:,}" for name, n in row.writes_by_endpoint) or "none"
