@@ -36,15 +36,15 @@ from tide.config import parse_config
 from tide.daemon import ConfigHolder, Daemon
 from tide.github.auth import StaticToken
 from tide.github.client import GitHub, GitHubEndpoint
+from tide.github.search_query import SEARCH_OVERLAP
 from tide.history import History
-from tide.status_pass import OVERLAP
 from tide.write_pace import GITHUB_LIMITS, STATUS_SHARE, WriteLimits
 
 STEADY_CYCLES = 2
 # Steady cycles start this far apart, as a daemon's do (at least a sync_period of 1m would):
-# the status pass re-reads the last 30 s (`OVERLAP`, search indexing lags), so cycles run
+# the status pass re-reads the last 30 s (`SEARCH_OVERLAP`, search indexing lags), so cycles run
 # back to back would re-read what the previous one just wrote.
-STEADY_GAP = OVERLAP.total_seconds() + 1
+STEADY_GAP = SEARCH_OVERLAP.total_seconds() + 1
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,7 @@ with an update GitHub's search sees (a label, a push, a review, a new or retarge
 
 - a *sweep* (the first search, then every `SWEEP_EVERY`, and after any error) lists every
   match, as a plain search would;
-- between sweeps, a search of the same query with `updated:` from `OVERLAP` before the newest
+- between sweeps, a search of the same query with `updated:` from `SEARCH_OVERLAP` before the newest
   update seen (search indexing lags) adds what newly matches; a member read in full with an
   `updatedAt` inside that window that the search did not return no longer matches; a member
   the full read does not find open (merged, closed) is gone. (One updated in the second the
@@ -23,9 +23,9 @@ from datetime import UTC, datetime, timedelta
 from tide.github.client import GitHub
 from tide.github.pr_details import PullRequestRef
 from tide.github.records import SearchResult
+from tide.github.search_query import SEARCH_OVERLAP
 from tide.model import PullRequest
 
-OVERLAP = timedelta(seconds=30)  # as the status pass: GitHub's search index lags
 SWEEP_EVERY = timedelta(minutes=30)
 
 
@@ -65,7 +65,7 @@ class RememberedSearch:
         matches = self._matches.setdefault(key, _Matches())
         sweep = matches.swept_at is None or now - matches.swept_at >= SWEEP_EVERY
         end = now.astimezone(UTC).replace(microsecond=0)
-        start = None if sweep or matches.newest is None else matches.newest - OVERLAP
+        start = None if sweep or matches.newest is None else matches.newest - SEARCH_OVERLAP
         found = await gh.search.pull_request_refs(query, start=start, end=end)
         returned = {_key(ref): ref for ref in found.items}
         members = dict(returned) if sweep else {**matches.members, **returned}

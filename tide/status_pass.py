@@ -19,7 +19,7 @@ from tide.github.client import GitHub
 from tide.github.errors import GitHubError
 from tide.github.org_clients import Clients
 from tide.github.pr_details import PullRequestRef
-from tide.github.search_query import open_prs_queries, open_prs_query
+from tide.github.search_query import SEARCH_OVERLAP, open_prs_queries, open_prs_query
 from tide.judge import Judge
 from tide.model import PullRequest
 from tide.report import SyncReport
@@ -29,7 +29,6 @@ from tide.write_pace import QUEUE_RESERVE
 
 log = structlog.get_logger()
 
-OVERLAP = timedelta(seconds=30)  # Tide re-reads the last 30 s: search indexing lags
 # A PR read this long after its `updatedAt` cannot change again without a newer `updatedAt`
 # (GitHub's are whole seconds; a little more for the clocks' difference).
 SETTLED = timedelta(seconds=2)
@@ -149,7 +148,7 @@ class StatusUpdater:
     ) -> None:
         """Every open PR the query covers, or only those updated since the last pass."""
         latest = self._latest.get(query)
-        start = None if full or latest is None else latest - OVERLAP
+        start = None if full or latest is None else latest - SEARCH_OVERLAP
         handled = {} if full else self._handled.get(query, {})
         read_at = self.clock.now()
 
@@ -185,7 +184,9 @@ class StatusUpdater:
         for query, handled in self._handled.items():
             latest = self._latest.get(query)
             if latest is not None:
-                self._handled[query] = {k: t for k, t in handled.items() if t >= latest - OVERLAP}
+                self._handled[query] = {
+                    k: t for k, t in handled.items() if t >= latest - SEARCH_OVERLAP
+                }
 
     async def _paced_writes(self, writes: list[_Write], result: StatusPass) -> None:
         """Eligible PRs first (their status is what their authors wait for), within the

@@ -7,12 +7,15 @@ stable from one sync to the next.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from tide.policy import Query
 
 # GitHub was founded in 2007: no PR was updated before, and searches start there.
 SEARCH_EPOCH = datetime(2007, 1, 1, tzinfo=UTC)
+# GitHub's search index lags: an `updated:` search re-reads this much before the newest
+# update seen (as Tide's status controller does), so a PR indexed late is not missed.
+SEARCH_OVERLAP = timedelta(seconds=30)
 OPEN_PRS = ("is:pr", "state:open", "archived:false")
 STATUS_OPEN_PRS = ("is:pr", "state:open", "sort:updated-asc", "archived:false")
 
