@@ -10,6 +10,8 @@ import hashlib
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
+from hypothesis import strategies as st
+
 from tide.model import Context, PullRequest, StagedPR, StagingRun, State
 from tide.planner import decide
 from tide.policy import BranchPolicy, ContextPolicy, FailureStrategy, Query, QueueOptions
@@ -183,3 +185,19 @@ def world_of(count: int, **kwargs: object) -> QueueWorld:
 
 def with_labels(pr: PullRequest, *labels: str) -> PullRequest:
     return replace(pr, labels=pr.labels | set(labels))
+
+
+def draw_queue_faults(
+    draw: st.DrawFn, max_count: int
+) -> tuple[list[int], set[int], set[frozenset[int]]]:
+    """PR numbers 1..n, up to three bad PRs, and up to two pairs that break only together:
+    the faults every planner property draws its queue from."""
+    count = draw(st.integers(min_value=1, max_value=max_count))
+    numbers = list(range(1, count + 1))
+    bad = draw(st.sets(st.sampled_from(numbers), max_size=3))
+    pairs: set[frozenset[int]] = set()
+    if count >= 2:
+        for _ in range(draw(st.integers(0, 2))):
+            a, b = draw(st.lists(st.sampled_from(numbers), min_size=2, max_size=2, unique=True))
+            pairs.add(frozenset({a, b}))
+    return numbers, set(bad), pairs

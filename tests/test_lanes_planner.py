@@ -9,7 +9,7 @@ from datetime import timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lanes_world import lanes_policy, lanes_world
-from planner_world import T0, make_pr
+from planner_world import T0, draw_queue_faults, make_pr
 
 from tide.model import Layer, StagedPR, StagingRun
 from tide.planner import decide
@@ -196,14 +196,8 @@ def test_a_pr_that_passed_after_failing_stacks_with_the_others():
 
 @st.composite
 def worlds(draw: st.DrawFn):
-    count = draw(st.integers(min_value=1, max_value=10))
-    numbers = list(range(1, count + 1))
-    bad = draw(st.sets(st.sampled_from(numbers), max_size=3))
-    pairs = set()
-    if count >= 2:
-        for _ in range(draw(st.integers(0, 2))):
-            a, b = draw(st.lists(st.sampled_from(numbers), min_size=2, max_size=2, unique=True))
-            pairs.add(frozenset({a, b}))
+    numbers, bad, pairs = draw_queue_faults(draw, 10)
+    count = len(numbers)
     policy = lanes_policy(
         fast_forward=draw(st.booleans()),
         landing_interval=draw(st.sampled_from([0.0, 120.0, 900.0])),

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from planner_world import T0, make_policy, make_pr, make_run, world_of
+from planner_world import T0, draw_queue_faults, make_policy, make_pr, make_run, world_of
 
 from tide.criteria import evaluate
 from tide.model import Context, MergeMethod, PullRequest, RepoSettings, StagedPR, State
@@ -21,14 +21,8 @@ from tide.staging import Outcome, evaluate_run, expected_contexts
 
 @st.composite
 def queues(draw: st.DrawFn):
-    count = draw(st.integers(min_value=1, max_value=12))
-    numbers = list(range(1, count + 1))
-    bad = draw(st.sets(st.sampled_from(numbers), max_size=3))
-    pairs = set()
-    if count >= 2:
-        for _ in range(draw(st.integers(0, 2))):
-            a, b = draw(st.lists(st.sampled_from(numbers), min_size=2, max_size=2, unique=True))
-            pairs.add(frozenset({a, b}))
+    numbers, bad, pairs = draw_queue_faults(draw, 12)
+    count = len(numbers)
     strategy = draw(st.sampled_from([FailureStrategy.BISECT, FailureStrategy.TIDE]))
     parallel = strategy == FailureStrategy.BISECT and draw(st.booleans())
     limit = draw(st.sampled_from([-1, 0, 2, 5]))
