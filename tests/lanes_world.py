@@ -16,7 +16,7 @@ from planner_world import CI, T0, make_pr
 from tide.model import Context, PullRequest, StagedPR, StagingRun, State
 from tide.planner import decide
 from tide.policy import BranchPolicy, ContextPolicy, FailureStrategy, Query, QueueOptions
-from tide.pool import Action, Decision, PoolState, Trigger
+from tide.pool import Action, Decision, PoolState, Trigger, stacked_on
 from tide.staging import Outcome, RunResult
 
 
@@ -133,6 +133,17 @@ class LanesWorld:
         self.landed_trees.append(tree_of(self.content[self.base]))
 
     def _trigger(self, trigger: Trigger) -> None:
+        if not trigger.chain:
+            self._build(trigger)
+            return
+        stack, attempt = trigger.stack, trigger.attempt
+        for pr in trigger.prs:
+            run = self._build(
+                replace(trigger, prs=(pr,), stack=stack, attempt=attempt, chain=False)
+            )
+            stack, attempt = stacked_on(run), 1
+
+    def _build(self, trigger: Trigger) -> StagingRun:
         stack = trigger.stack
         start = stack.onto_sha if stack else self.base
         prior = stack.prior if stack else ()
@@ -164,6 +175,7 @@ class LanesWorld:
         good = self.passes(content) and not flaked
         self.verdicts[run.ref] = Outcome.SUCCESS if good else Outcome.FAILURE
         self.runs.append(RunResult(run, Outcome.PENDING, "pending"))
+        return run
 
     def _finish(self, result: RunResult) -> RunResult:
         due = result.run.created_at + timedelta(minutes=self.ci_minutes)

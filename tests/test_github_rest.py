@@ -165,12 +165,13 @@ async def test_staging_flow_create_merge_update_delete(world, repo, gh):
     again = await gh.rest.merge_branches("org", "repo", "tide/main/1", first.head_sha, "noop")
 
     assert merged_first is not None and merged_second is not None
-    assert await gh.rest.get_ref("org", "repo", "heads/tide/main/1") == merged_second
+    assert await gh.rest.get_ref("org", "repo", "heads/tide/main/1") == merged_second.sha
+    assert merged_second.tree_sha and merged_second.tree_sha != merged_first.tree_sha
     assert again is None  # 204: already contained
     assert await gh.rest.compare("org", "repo", "main", "tide/main/1") == "ahead"
 
-    await gh.rest.update_ref("org", "repo", "heads/main", merged_second)
-    assert main_sha(world) == merged_second
+    await gh.rest.update_ref("org", "repo", "heads/main", merged_second.sha)
+    assert main_sha(world) == merged_second.sha
 
     await gh.rest.delete_ref("org", "repo", "heads/tide/main/1")
     assert await gh.rest.get_ref("org", "repo", "heads/tide/main/1") is None
@@ -318,10 +319,11 @@ async def test_repository_state_lists_staging_branches_with_their_commits(world,
     world.create_repo("org/strict", allow_merge=False, allow_rebase=False)
     pr = world.open_pr(repo, {"b.txt": "b"})
     await gh.rest.create_ref("org", "repo", "heads/tide/main/7", main_sha(world))
-    sha = await gh.rest.merge_branches(
+    made = await gh.rest.merge_branches(
         "org", "repo", "tide/main/7", pr.head_sha, "tide: base x\n\n#1 y"
     )
-    assert sha is not None
+    assert made is not None
+    sha = made.sha
     world.set_status(repo, sha, "ci/test", "pending")
 
     state = await gh.repository_state("org", "repo", "tide/")

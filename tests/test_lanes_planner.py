@@ -4,6 +4,7 @@ only tested trees land and nothing is stuck forever."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 from hypothesis import HealthCheck, given, settings
@@ -13,7 +14,7 @@ from planner_world import T0, draw_queue_faults, make_pr
 
 from tide.model import Layer, StagedPR, StagingRun
 from tide.planner import decide
-from tide.pool import Action
+from tide.pool import STAGING_WRITES, Action
 from tide.staging import Outcome, RunResult
 from tide.strategies.lanes_book import offset_on
 
@@ -63,8 +64,6 @@ def test_a_run_lands_only_on_the_exact_tree_it_was_stacked_on():
 
 
 def replace_base(pool, sha, tree):
-    from dataclasses import replace
-
     return replace(pool, base_sha=sha, base_tree=tree)
 
 
@@ -166,6 +165,48 @@ def test_two_failures_unresolved_at_once_start_screening_before_any_culprit():
     screened = [[p.number for p in t.prs] for t in decision.triggers if t.lane == "screen"]
     assert screened == [[90], [91], [1, 2, 3]]
     assert not [t for t in decision.triggers if t.lane == "land"]
+
+
+def with_recent_culprit(world, n: int = 90) -> None:
+    """A PR found broken half an hour ago: the queue stacks each PR alone ("failing")."""
+    pr = make_pr(n)
+    staged = StagedPR(n, pr.head_sha)
+    world.broken.add(staged)
+    run = StagingRun(
+        "org", "repo", "main", f"tide/main-f{n}", "base0", (staged,), f"c{n}",
+        T0 - timedelta(minutes=30), lane="land", verified=True,
+    )  # fmt: skip
+    world.runs.append(RunResult(run, Outcome.FAILURE, "ci/test failed"))
+
+
+def test_after_a_culprit_ready_prs_each_get_a_layer_all_in_one_sync():
+    """One layer a sync made the last of seven restacked PRs start seven minutes late."""
+    world = lanes_world(0, bad={2}, policy=lanes_policy(landing_interval=0.0))
+    with_recent_culprit(world)
+    for n in (1, 2, 3, 4):
+        world.prs[n] = make_pr(n)
+    first = world.step()
+    assert [(t.chain, [p.number for p in t.prs]) for t in first.triggers] == [(True, [1, 2, 3, 4])]
+    assert first.triggers[0].runs == 4 and "each on the one before" in first.reason
+    world.run_until_idle()
+    assert sorted(world.merged) == [1, 3, 4]
+    # #2's layer failed: #3 and #4 were restacked together, in the sync that saw it.
+    chains = [[p.number for p in t.prs] for d in world.decisions for t in d.triggers if t.chain]
+    assert [3, 4] in chains
+    assert world.ci_runs == 4 + 2 + 1  # the chain, the restack, #2 alone
+    assert all(tree in world.tested for tree in world.landed_trees)
+
+
+def test_a_chain_is_cut_to_the_ci_capacity_and_the_write_budget():
+    world = lanes_world(0, policy=lanes_policy(landing_interval=0.0, max_concurrent_runs=3))
+    with_recent_culprit(world)
+    for n in range(1, 7):
+        world.prs[n] = make_pr(n)
+    assert [len(t.prs) for t in decide(world.pool()).triggers] == [3]
+    two = replace(world.pool(), write_room=2 * (1 + STAGING_WRITES) + 3)
+    decision = decide(two)
+    assert [len(t.prs) for t in decision.triggers] == [2]
+    assert sum(t.writes for t in decision.triggers) <= two.write_room
 
 
 def test_a_pr_that_passed_after_failing_stacks_with_the_others():

@@ -28,7 +28,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from tide.model import StagedPR
-from tide.pool import RECORDED, Action, Decision, PoolState, Trigger
+from tide.pool import RECORDED, STAGING_WRITES, Action, Decision, PoolState, Trigger
 from tide.strategies import strategy_for
 from tide.strategies.steps import read_runs
 from tide.write_pace import GITHUB_LIMITS
@@ -81,15 +81,6 @@ def _plan(pool: PoolState) -> Decision:
     return within_writes(decision, room)
 
 
-# Writes a staging build sends besides one merge per PR: its refs, its status, a cleanup.
-STAGING_WRITES = 4
-
-
-def staging_writes(trigger: Trigger) -> int:
-    """About how many writes building `trigger` sends (see `tide.staging_builder`)."""
-    return len(trigger.prs) + STAGING_WRITES
-
-
 def within_writes(decision: Decision, room: int | None) -> Decision:
     """Keep the triggers whose builds fit in `room` writes, most urgent first; a pool whose
     every trigger is cut waits for GitHub's write budget. Merges are never cut."""
@@ -97,9 +88,9 @@ def within_writes(decision: Decision, room: int | None) -> Decision:
         return decision
     kept: list[Trigger] = []
     for trigger in decision.triggers:
-        if staging_writes(trigger) > room:
+        if trigger.writes > room:
             break
-        room -= staging_writes(trigger)
+        room -= trigger.writes
         kept.append(trigger)
     if len(kept) == len(decision.triggers):
         return decision
@@ -108,7 +99,7 @@ def within_writes(decision: Decision, room: int | None) -> Decision:
         numbers = ", ".join(f"#{pr.number}" for pr in first.prs)
         reason = (
             f"waiting for GitHub's write budget: testing {numbers} needs "
-            f"{staging_writes(first)} writes and {room} are left under GitHub's limits "
+            f"{first.writes} writes and {room} are left under GitHub's limits "
             f"({GITHUB_LIMITS.per_minute} a minute, {GITHUB_LIMITS.per_hour} an hour)"
         )
         return Decision(Action.WAIT, reason, culprits=decision.culprits, obsolete=decision.obsolete)
@@ -116,11 +107,16 @@ def within_writes(decision: Decision, room: int | None) -> Decision:
 
 
 def within_room(decision: Decision, room: int | None) -> Decision:
-    """Keep the first `room` triggers (strategies list the most urgent first); a pool
-    whose every trigger is cut waits for CI capacity instead."""
-    if room is None or len(decision.triggers) <= room:
+    """Keep the first triggers that start at most `room` runs (strategies list the most
+    urgent first); a pool whose every trigger is cut waits for CI capacity instead."""
+    if room is None or sum(t.runs for t in decision.triggers) <= room:
         return decision
-    kept = decision.triggers[:room]
+    kept: list[Trigger] = []
+    for trigger in decision.triggers:
+        if trigger.runs > room:
+            break
+        room -= trigger.runs
+        kept.append(trigger)
     if not kept and decision.action in (Action.TRIGGER, Action.TRIGGER_BATCH):
         return Decision(
             Action.WAIT,
@@ -129,7 +125,7 @@ def within_room(decision: Decision, room: int | None) -> Decision:
             culprits=decision.culprits,
             obsolete=decision.obsolete,
         )
-    return _with_triggers(decision, kept)
+    return _with_triggers(decision, tuple(kept))
 
 
 def _with_triggers(decision: Decision, kept: tuple[Trigger, ...]) -> Decision:

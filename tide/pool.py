@@ -81,6 +81,11 @@ class PoolState:
         return f"{self.org}/{self.repo}:{self.branch}"
 
 
+# Writes a staging build sends besides one merge per PR: its refs, its status, a cleanup
+# (see `tide.staging_builder`).
+STAGING_WRITES = 4
+
+
 @dataclass(frozen=True, slots=True)
 class Trigger:
     """A staging run to start: these PRs, in this order, on the pool's base (or on `stack`)."""
@@ -90,6 +95,19 @@ class Trigger:
     why: str
     lane: str = ""  # `lanes`: "screen" or "land"
     stack: Stack | None = None  # build on top of this run instead of on the base
+    # Each PR its own run, stacked on the one before (so a failure names its PR), all
+    # started in this sync rather than one a sync.
+    chain: bool = False
+
+    @property
+    def runs(self) -> int:
+        """The staging runs (so CI runs) this trigger starts."""
+        return len(self.prs) if self.chain else 1
+
+    @property
+    def writes(self) -> int:
+        """About how many writes building it sends: each run of a chain is a build."""
+        return len(self.prs) + STAGING_WRITES * self.runs
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +120,12 @@ class Stack:
     base_tree: str
     prior: tuple[StagedPR, ...]
     layers: tuple[Layer, ...]
+
+
+def stacked_on(run: StagingRun) -> Stack:
+    """Where a run stacked on `run` starts: its commit, with `run` itself as the top layer."""
+    top = Layer(len(run.prs), run.commit_sha, run.tree_sha)
+    return Stack(run.commit_sha, run.base_sha, run.base_tree, run.prs, (*run.layers, top))
 
 
 @dataclass(frozen=True, slots=True)

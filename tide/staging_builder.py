@@ -6,6 +6,8 @@ unmarked staging commit is never taken for evidence (`tide.evidence`).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import structlog
 
 from tide.clock import Clock
@@ -14,7 +16,7 @@ from tide.execution import Dropped, Execution
 from tide.github.client import GitHub
 from tide.github.errors import MergeConflict, RefExists
 from tide.model import StagedPR, StagingRun
-from tide.pool import PoolState, Trigger
+from tide.pool import PoolState, Trigger, stacked_on
 from tide.staging import commit_message, run_id, run_salt, scratch_ref, staging_ref
 
 log = structlog.get_logger()
@@ -33,7 +35,19 @@ class StagingBuilder:
 
     async def start(self, pool: PoolState, trigger: Trigger, out: Execution) -> None:
         """Build the run's commit on a scratch branch, mark it, then point the staging
-        branch at it; what was started or left out goes into `out`."""
+        branch at it; what was started or left out goes into `out`. A chain builds one run
+        per PR, each on the one before."""
+        if not trigger.chain:
+            await self._build(pool, trigger, out)
+            return
+        stack, attempt = trigger.stack, trigger.attempt
+        for pr in trigger.prs:
+            link = replace(trigger, prs=(pr,), stack=stack, attempt=attempt, chain=False)
+            run = await self._build(pool, link, out)
+            if run is not None:
+                stack, attempt = stacked_on(run), 1
+
+    async def _build(self, pool: PoolState, trigger: Trigger, out: Execution) -> StagingRun | None:
         org, repo, branch, base = pool.org, pool.repo, pool.branch, pool.base_sha
         stack = trigger.stack
         start, base_tree = (stack.onto_sha, stack.base_tree) if stack else (base, pool.base_tree)
@@ -56,10 +70,10 @@ class StagingBuilder:
                 prs=keys,
                 base=base,
             )
-            return
+            return None
         await self._point(org, repo, scratch, start)
         merged: list[StagedPR] = list(prior)
-        head = start
+        head, tree = start, ""
         try:
             for pr in trigger.prs:
                 candidate = [*merged, StagedPR(pr.number, pr.head_sha)]
@@ -76,7 +90,7 @@ class StagingBuilder:
                     base_tree,
                 )
                 try:
-                    sha = await self.gh.rest.merge_branches(
+                    made = await self.gh.rest.merge_branches(
                         org, repo, scratch, pr.head_sha, message
                     )
                 except MergeConflict:
@@ -84,15 +98,15 @@ class StagingBuilder:
                     out.dropped.append(Dropped(pr.number, f"conflicts with {with_}"))
                     log.info("staging_conflict", pool=pool.key, pr=pr.key, conflicts_with=with_)
                     continue
-                if sha is None:
+                if made is None:
                     out.dropped.append(Dropped(pr.number, "its head is already contained"))
                     continue
                 merged = candidate
-                head = sha
+                head, tree = made.sha, made.tree_sha
             if len(merged) == len(prior):
                 dropped = [str(d) for d in out.dropped]
                 log.info("staging_empty", pool=pool.key, prs=keys, dropped=dropped)
-                return
+                return None
             run = StagingRun(
                 org,
                 repo,
@@ -106,6 +120,7 @@ class StagingBuilder:
                 verified=True,
                 lane=trigger.lane,
                 layers=tuple(layers),
+                tree_sha=tree,
                 base_tree=base_tree,
             )
             # Marked before the branch exists: an unmarked staging commit is never evidence.
@@ -130,6 +145,7 @@ class StagingBuilder:
             commit=head,
             why=trigger.why,
         )
+        return run
 
     async def _point(self, org: str, repo: str, branch: str, sha: str) -> None:
         """Create `branch` at `sha`, or move it there if a stale one is in the way."""

@@ -38,7 +38,7 @@ from tide.instance import Standby, StandbyWatch
 from tide.judge import Judge
 from tide.model import Blocker, PullRequest, StagingRun, pool_key
 from tide.narrator import Narrator
-from tide.planner import decide, staging_writes
+from tide.planner import decide
 from tide.policy import Query
 from tide.pool import Decision, Halt, PoolState
 from tide.pool_reader import PoolReader, PoolUnreadable, judge_pool
@@ -331,8 +331,8 @@ class Syncer:
         if not self.dry_run:
             # Taken now, before any await lets another pool ask, and whether or not each
             # start succeeds: the cap errs on the safe side.
-            self.allowance.started(state.key, len(decision.triggers))
-            self._writes_left -= sum(staging_writes(t) for t in decision.triggers)
+            self.allowance.started(state.key, sum(t.runs for t in decision.triggers))
+            self._writes_left -= sum(t.writes for t in decision.triggers)
             if decision.triggers:
                 self.repositories.staging_started(state.org, state.repo)
         try:

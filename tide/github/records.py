@@ -30,6 +30,15 @@ class StagingRef:
 
 
 @dataclass(frozen=True, slots=True)
+class MergeCommit:
+    """The commit a merge into a branch made: a stacked run records both, so it can tell
+    later whether the base holds the same tree (an API merge lands a new commit)."""
+
+    sha: str
+    tree_sha: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class RepositoryState:
     org: str
     repo: str

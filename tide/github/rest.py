@@ -30,7 +30,7 @@ from tide.github.errors import (
 )
 from tide.github.etag_cache import EtagCache
 from tide.github.http import JSON, HttpTransport, Response, path
-from tide.github.records import PullState
+from tide.github.records import MergeCommit, PullState
 from tide.model import Context, MergeMethod
 from tide.write_pace import WritePace
 
@@ -274,8 +274,8 @@ class Rest:
 
     async def merge_branches(
         self, org: str, repo: str, base: str, head: str, message: str
-    ) -> str | None:
-        """Merge `head` (a SHA or branch) into branch `base`: the new commit's SHA, None when
+    ) -> MergeCommit | None:
+        """Merge `head` (a SHA or branch) into branch `base`: the new commit, None when
         `base` already contains `head`; `MergeConflict` when it does not merge cleanly."""
         response, where = await self._call(
             "POST",
@@ -286,7 +286,13 @@ class Rest:
             repo=repo,
         )
         if response.status == 201:
-            return str(_document(response, where)["sha"])
+            body = _document(response, where)
+            sha, commit = body.get("sha"), body.get("commit")
+            if not isinstance(sha, str) or not sha:
+                raise GitHubError("a merge answered without the new commit's sha", endpoint=where)
+            tree = commit.get("tree") if isinstance(commit, dict) else None
+            tree_sha = tree.get("sha") if isinstance(tree, dict) else None
+            return MergeCommit(sha, tree_sha if isinstance(tree_sha, str) else "")
         if response.status == 204:
             return None
         if response.status == 409:

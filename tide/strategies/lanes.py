@@ -13,7 +13,9 @@
   alone, all at once; a PR that fails alone after failing as the only suspect is a culprit.
 - **Pacing.** With no recent culprit, the stack takes a new layer of every ready PR at most
   once per `landing_interval` (few CI runs); with recent culprits each ready PR gets its own
-  layer at once, so a failure names its culprit and latency stays near one CI run.
+  layer at once, so a failure names its culprit and latency stays near one CI run. Those
+  layers are started together, each on the one before (a chain), so the PRs a failure
+  set free are all restacked in the sync that sees it.
 - `max_concurrent_runs` caps the pool's pending runs, counting runs no longer needed until
   their CI ends (deleting a branch cancels nothing); the landing lane goes first.
 """
@@ -21,7 +23,7 @@
 from __future__ import annotations
 
 from tide.model import Layer, PullRequest, StagedPR
-from tide.pool import Action, Decision, PoolState, Stack, Trigger
+from tide.pool import STAGING_WRITES, Action, Decision, PoolState, Stack, Trigger, stacked_on
 from tide.priority import in_priority_order
 from tide.strategies.lanes_book import LAND, SCREEN, LaneBook, Placed, read_lanes
 from tide.strategies.steps import RunBook, attempt_for, describe, read_runs
@@ -51,18 +53,23 @@ def _stack_on(tail: Placed | None) -> Stack | None:
         return None
     run, cut = tail.run, tail.offset
     if cut == 0:
-        base_sha, base_tree = run.base_sha, run.base_tree
-    else:
-        below = next(la for la in run.layers if la.size == cut)
-        base_sha, base_tree = below.commit_sha, below.tree_sha
+        return stacked_on(run)
+    below = next(la for la in run.layers if la.size == cut)
     layers = tuple(Layer(la.size - cut, la.commit_sha, la.tree_sha) for la in run.layers)
     layers = tuple(la for la in layers if la.size > 0)
     layers += (Layer(len(run.prs) - cut, run.commit_sha, run.tree_sha),)
-    return Stack(run.commit_sha, base_sha, base_tree, tail.rest, layers)
+    return Stack(run.commit_sha, below.commit_sha, below.tree_sha, tail.rest, layers)
+
+
+def _chain_room(pool: PoolState, room: int) -> int:
+    """How many runs a chain may start: CI capacity, and the writes each build sends."""
+    if pool.write_room is None:
+        return room
+    return min(room, pool.write_room // (1 + STAGING_WRITES))
 
 
 def _land_trigger(
-    pool: PoolState, book: LaneBook, ready: list[PullRequest], mode: str
+    pool: PoolState, book: LaneBook, ready: list[PullRequest], mode: str, room: int
 ) -> Trigger | None:
     if not ready:
         return None
@@ -73,17 +80,27 @@ def _land_trigger(
     recent = last is not None and (pool.now - last).total_seconds() < q.landing_interval
     if paced and book.stack and recent:
         return None
-    if mode == "failing" or first.number in book.history:
-        layer = [first]  # a failure of this layer names its culprit
+    chain = mode == "failing" or first.number in book.history
+    if mode == "failing":
+        # Each PR its own layer, so a failure names its culprit; all of them at once.
+        layer = ready[: max(1, _chain_room(pool, room))]
+    elif chain:
+        layer = [first]
     else:
         layer = [pr for pr in ready if pr.number not in book.history]
         layer = layer[: pool.policy.max_batch_size]
     tail = max(book.stack, key=lambda p: (len(p.rest), p.run.created_at), default=None)
     stack = _stack_on(tail)
     where = f"on {tail.run.ref}" if tail else f"on base {pool.base_sha[:7]}"
-    attempt = 1 if stack else attempt_for(pool, layer)
+    each = ", each on the one before" if chain and len(layer) > 1 else ""
+    attempt = 1 if stack else attempt_for(pool, layer[:1] if chain else layer)
     return Trigger(
-        tuple(layer), attempt, f"stacking {describe(layer)} {where}", lane=LAND, stack=stack
+        tuple(layer),
+        attempt,
+        f"stacking {describe(layer)} {where}{each}",
+        lane=LAND,
+        stack=stack,
+        chain=chain,
     )
 
 
@@ -145,10 +162,10 @@ def decide_lanes(pool: PoolState, runs: RunBook | None = None) -> Decision:
     # Stack only on what this sync's landing keeps valid.
     steady = landing is None or landing in book.stack
     if room > 0:
-        land = _land_trigger(pool, book, ready, mode) if steady else None
+        land = _land_trigger(pool, book, ready, mode, room) if steady else None
         if land is not None:
             triggers.append(land)
-            room -= 1
+            room -= land.runs
         triggers += _screen_triggers(pool, book, fresh, room)
     if landing is not None:
         prs = _prs(pool, landing.rest)
