@@ -4,11 +4,12 @@ and whether the base branch ever pointed at a commit that fails CI."""
 from __future__ import annotations
 
 import statistics
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from bench.simulation import BASE, CONTEXT, Run
-from bench.workload import Kind
+from bench.workload import Arrival, Kind
 from tide.criteria import BROKEN_PREFIX
 from tide.sim.world.entities import SimPR
 
@@ -100,6 +101,17 @@ def _marked_broken(run: Run, pr: SimPR) -> bool:
     return any(s.context == "tide" and s.description.startswith(BROKEN_PREFIX) for s in statuses)
 
 
+def pair_partners(stream: Sequence[Arrival]) -> dict[int, list[int]]:
+    """Arrival index -> the arrivals it breaks together with. A pair breaks whichever of its
+    two lands second, so each is the other's partner (the stream names only the later's)."""
+    partners: dict[int, list[int]] = {}
+    for arrival in stream:
+        if arrival.partner is not None:
+            partners.setdefault(arrival.index, []).append(arrival.partner)
+            partners.setdefault(arrival.partner, []).append(arrival.index)
+    return partners
+
+
 def measure(run: Run) -> Metrics:
     hours = run.workload.hours
     pulls = run.repo.pulls
@@ -107,6 +119,7 @@ def measure(run: Run) -> Metrics:
     merged = [pr for pr in by_index.values() if pr.state == "MERGED"]
     latencies: list[float] = []
     good_left = eligible = culprits = good_culprits = 0
+    partners = pair_partners(run.stream)
     for arrival in run.stream:
         pr = by_index.get(arrival.index)
         if pr is None:
@@ -116,8 +129,8 @@ def measure(run: Run) -> Metrics:
             eligible += 1
         if pr.state == "MERGED" and pr.merged_at is not None and ready is not None:
             latencies.append((pr.merged_at - ready).total_seconds() / 60.0)
-        partner = by_index.get(arrival.partner) if arrival.partner is not None else None
-        doomed = arrival.kind == Kind.BAD or (partner is not None and partner.state == "MERGED")
+        landed = [by_index[i] for i in partners.get(arrival.index, ()) if i in by_index]
+        doomed = arrival.kind == Kind.BAD or any(p.state == "MERGED" for p in landed)
         if _marked_broken(run, pr):
             culprits += 1
             good_culprits += 0 if arrival.kind == Kind.BAD else 1

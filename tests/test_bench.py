@@ -7,13 +7,14 @@ import itertools
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 # `bench` sits beside `tide`, outside the installed package.
 if str(Path(__file__).resolve().parents[1]) not in sys.path:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.measure import Metrics, measure
+from bench.measure import Metrics, measure, pair_partners
 from bench.report import rows, targets
 from bench.simulation import simulate
 from bench.workload import WORKLOADS, Kind, Workload, arrivals
@@ -178,3 +179,14 @@ def test_the_quick_benchmark_runs_end_to_end(schema):
     assert done.returncode == 0, done.stderr[-2000:]
     assert "PASS  base branch never broken" in done.stdout
     assert "| pairs | bisect |" in done.stdout or "| pairs |" in done.stdout
+
+
+def test_a_pair_dooms_whichever_of_its_two_is_left_once_the_other_merged():
+    """The stream names only the later PR's partner; when the later one merged first, the
+    earlier one can never land, and counting it as a good PR left behind was wrong."""
+    stream = arrivals(replace(WORKLOADS["pairs"], hours=4), 1)
+    partners = pair_partners(stream)
+    pairs = [(a.index, a.partner) for a in stream if a.partner is not None]
+    assert pairs
+    for later, earlier in pairs:
+        assert earlier in partners[later] and later in partners[earlier]

@@ -162,12 +162,13 @@ async def test_a_restart_mid_stack_costs_no_extra_run(schema):
         assert staging_runs(world) == [(1,), (1, 2), (1, 2, 3)]
 
 
-async def test_after_a_culprit_ready_prs_are_stacked_in_one_sync_each_on_the_one_before(schema):
-    """With a recent culprit each PR gets a layer of its own; the PRs ready together are
-    stacked together as a chain, and (merged through the API) each layer records its tree,
-    so the runs above a landed layer still sit on the base and nothing runs twice."""
+async def test_after_a_culprit_prs_are_stacked_as_a_chain_and_hedged_against_a_failure(schema):
+    """With a recent culprit each PR gets a layer of its own: the PRs ready together are
+    stacked in one sync, each on the one before, and a sync later the PRs above each
+    running layer are also stacked without it. #3 is bad: #2 and #4 land (through the
+    API) when the CI runs under way end, with no run started after."""
     clock = VirtualClock()
-    world, prs = lanes_world(clock, 4, bad=(1,))
+    world, prs = lanes_world(clock, 4, bad=(1, 3))
     async with running_queue(world, clock, tide=TIDE, queue=LANES) as q:
         green(world, prs[0])
         await q.run(3 * CI_MINUTES + 3)
@@ -178,12 +179,15 @@ async def test_after_a_culprit_ready_prs_are_stacked_in_one_sync_each_on_the_one
         await q.step()
         assert staging_runs(world)[before:] == [(2,), (2, 3), (2, 3, 4)]
         # The top run records the layers below it with their trees, which an API merge
-        # of a lower layer alone must match for it to stay on the base.
+        # of a lower layer alone must match for the runs above it to stay on the base.
         git = world.repo("org/repo").git
         top = git.commits[staging_commits(world)[-1]].message
         layers = [line.split()[1:] for line in top.splitlines() if line.startswith("Tide-Layer:")]
         assert [size for size, _, _ in layers] == ["1", "2"]
         assert all(tree == tree_sha(git.commits[sha].tree) for _, sha, tree in layers)
+        await q.step()
+        assert staging_runs(world)[before + 3 :] == [(2, 4), (3,), (3, 4)]
         await q.run(CI_MINUTES + 3)
-        assert q.merged() == [2, 3, 4]
-        assert len(staging_runs(world)) == before + 3
+        assert q.merged() == [2, 4]
+        assert q.status(3)[0] == "error"
+        assert len(staging_runs(world)) == before + 6

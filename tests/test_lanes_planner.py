@@ -181,7 +181,8 @@ def with_recent_culprit(world, n: int = 90) -> None:
 
 def test_after_a_culprit_ready_prs_each_get_a_layer_all_in_one_sync():
     """One layer a sync made the last of seven restacked PRs start seven minutes late."""
-    world = lanes_world(0, bad={2}, policy=lanes_policy(landing_interval=0.0))
+    policy = lanes_policy(landing_interval=0.0, hedge_runs=0)
+    world = lanes_world(0, bad={2}, policy=policy)
     with_recent_culprit(world)
     for n in (1, 2, 3, 4):
         world.prs[n] = make_pr(n)
@@ -195,6 +196,46 @@ def test_after_a_culprit_ready_prs_each_get_a_layer_all_in_one_sync():
     assert [3, 4] in chains
     assert world.ci_runs == 4 + 2 + 1  # the chain, the restack, #2 alone
     assert all(tree in world.tested for tree in world.landed_trees)
+
+
+def test_hedges_let_the_prs_above_a_failed_layer_land_without_another_run():
+    """With a recent culprit, the PRs above each running layer are also stacked without it:
+    #2 fails, and #3 and #4 land when that CI run ends, not one CI run later."""
+    world = lanes_world(0, bad={2}, policy=lanes_policy(landing_interval=0.0), ci_minutes=20)
+    with_recent_culprit(world)
+    for n in (1, 2, 3, 4):
+        world.prs[n] = make_pr(n)
+    first, second = world.step(), world.step()
+    assert [[p.number for p in t.prs] for t in first.triggers] == [[1, 2, 3, 4]]
+    started = [(t.chain, [p.number for p in t.prs]) for t in second.triggers]
+    # A sync later, once the stack exists, newest layer first: without #3 (on #2's run),
+    # without #2 (on #1's), without #1 (on the base).
+    assert started == [(True, [4]), (True, [3, 4]), (True, [2, 3, 4])]
+    assert "hedging #3, #4 on" in second.reason
+    world.run_until_idle()
+    assert sorted(world.merged) == [1, 3, 4]
+    landed = [d for d in world.decisions if d.action in (Action.MERGE, Action.MERGE_BATCH)]
+    # #1 at its run's end; #3 and #4 a minute later, when their hedge (started a sync
+    # after the stack) ends.
+    assert [[p.number for p in d.prs] for d in landed] == [[1], [3, 4]]
+    later = [t for d in world.decisions[2:] for t in d.triggers if t.lane == "land"]
+    assert not later  # nothing restacked: the hedge that skipped #2 landed
+    assert all(tree in world.tested for tree in world.landed_trees)
+
+
+def test_hedges_stay_within_hedge_runs_and_only_while_culprits_are_recent():
+    capped = lanes_policy(landing_interval=0.0, hedge_runs=6)
+    world = lanes_world(0, policy=capped)
+    with_recent_culprit(world)
+    for n in (1, 2, 3, 4):
+        world.prs[n] = make_pr(n)
+    world.step()  # 4 runs stacked
+    hedged = world.step().triggers
+    assert hedged and 4 + sum(t.runs for t in hedged) <= 6  # hedged, up to 6 in flight
+    calm = lanes_world(0, policy=lanes_policy(landing_interval=0.0))
+    for n in (1, 2, 3, 4):
+        calm.prs[n] = make_pr(n)
+    assert [t.runs for t in decide(calm.pool()).triggers] == [1]  # one layer, no hedge
 
 
 def test_a_chain_is_cut_to_the_ci_capacity_and_the_write_budget():

@@ -175,6 +175,9 @@ class QueueOptions:
     screen_failures_per_hour: float = option(2.0, minimum=0)
     screen_batch: int = option(3, minimum=1)
     screen_interval: float = option(4 * 60.0, duration=True)
+    # Hedges (stacking the PRs above a layer still running without it, while culprits are
+    # recent) start only while fewer staging runs than this are in flight; 0: never.
+    hedge_runs: int = option(24, minimum=0)
 
 
 @dataclass(frozen=True, slots=True)

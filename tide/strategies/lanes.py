@@ -16,6 +16,10 @@
   layer at once, so a failure names its culprit and latency stays near one CI run. Those
   layers are started together, each on the one before (a chain), so the PRs a failure
   set free are all restacked in the sync that sees it.
+- **Hedges.** With recent culprits (not yet common enough to screen), the PRs above each
+  layer still running and not yet proven are also stacked without it (newest layers
+  first, while fewer than `hedge_runs` runs are in flight): if it fails, they land when
+  the CI under way ends instead of a CI run later. Spare CI buys latency here.
 - `max_concurrent_runs` caps the pool's pending runs, counting runs no longer needed until
   their CI ends (deleting a branch cancels nothing); the landing lane goes first.
 """
@@ -25,6 +29,7 @@ from __future__ import annotations
 from tide.model import Layer, PullRequest, StagedPR
 from tide.pool import STAGING_WRITES, Action, Decision, PoolState, Stack, Trigger, stacked_on
 from tide.priority import in_priority_order
+from tide.staging import Outcome
 from tide.strategies.lanes_book import LAND, SCREEN, LaneBook, Placed, read_lanes
 from tide.strategies.steps import RunBook, attempt_for, describe, read_runs
 
@@ -89,7 +94,7 @@ def _land_trigger(
     else:
         layer = [pr for pr in ready if pr.number not in book.history]
         layer = layer[: pool.policy.max_batch_size]
-    tail = max(book.stack, key=lambda p: (len(p.rest), p.run.created_at), default=None)
+    tail = _tail(book)
     stack = _stack_on(tail)
     where = f"on {tail.run.ref}" if tail else f"on base {pool.base_sha[:7]}"
     each = ", each on the one before" if chain and len(layer) > 1 else ""
@@ -109,7 +114,9 @@ def _screen_triggers(
 ) -> list[Trigger]:
     """Halves (then singles) of each failure's suspects, then groups of new PRs."""
     by_number = {pr.number: pr for pr in pool.eligible}
-    taken = set(book.screening)
+    # Already being tested alone: in a screening run, or alone on the base in the stack.
+    alone = {p.rest[0].number for p in book.stack if len(p.rest) == 1}
+    taken = set(book.screening) | {n for n in alone if n in by_number}
     out: list[Trigger] = []
     for failure in sorted(book.failures, key=lambda f: len(f.suspects)):
         left = [by_number[n] for n in failure.suspects if n not in taken and n in by_number]
@@ -166,7 +173,14 @@ def decide_lanes(pool: PoolState, runs: RunBook | None = None) -> Decision:
         if land is not None:
             triggers.append(land)
             room -= land.runs
-        triggers += _screen_triggers(pool, book, fresh, room)
+        screen = _screen_triggers(pool, book, fresh, room)
+        triggers += screen
+        room -= sum(t.runs for t in screen)
+        if mode == "failing" and landing is None:
+            # Hedges come last, within what `hedge_runs` leaves them.
+            started = sum(t.runs for t in triggers)
+            spare = min(room, pool.policy.queue.hedge_runs - book.running - started)
+            triggers += _hedges(pool, book, list(land.prs) if land else [], spare)
     if landing is not None:
         prs = _prs(pool, landing.rest)
         return Decision(
@@ -203,6 +217,79 @@ def decide_lanes(pool: PoolState, runs: RunBook | None = None) -> Decision:
     return Decision(
         Action.WAIT, _waiting(pool, book, mode), culprits=book.culprits, obsolete=book.obsolete
     )
+
+
+def _tail(book: LaneBook) -> Placed | None:
+    """The stack's top: the run that holds the most PRs still to land (the newest of them)."""
+    return max(book.stack, key=lambda p: (len(p.rest), p.run.created_at), default=None)
+
+
+def _hedges(
+    pool: PoolState, book: LaneBook, planned: list[PullRequest], room: int
+) -> list[Trigger]:
+    """While culprits are recent: for each layer of the stack still running and not yet
+    proven, the PRs above it are also stacked without it, so if it fails they land at the
+    end of the CI run already under way instead of one more CI run later."""
+    tail = _tail(book)
+    if tail is None or room <= 0:
+        return []
+    by_number = {pr.number: pr for pr in pool.eligible}
+    spine = {tail.run.commit_sha, *(la.commit_sha for la in tail.run.layers)}
+    chain = sorted(
+        (p for p in book.stack if p.run.commit_sha in spine), key=lambda p: len(p.run.prs)
+    )
+    by_commit = {p.run.commit_sha: p for p in book.stack}
+    every = [s.number for s in tail.rest] + [pr.number for pr in planned]
+    out: list[Trigger] = []
+    # The newest layers first: their CI has the longest to go, so a hedge saves the most.
+    for layer in reversed(chain):
+        if layer.result.outcome != Outcome.PENDING:
+            continue
+        run = layer.run
+        cut = max(run.layers[-1].size if run.layers else 0, layer.offset)
+        if all(p.number in book.proven for p in run.prs[cut:]):
+            continue
+        below = [p.number for p in run.prs[layer.offset : cut]]
+        above = every[len(layer.rest) :]
+        if not above:
+            continue
+        onto, got = _hedged(book, below, above)
+        if onto is None and below:
+            onto = by_commit.get(run.layers[-1].commit_sha)
+            if onto is None:
+                continue  # the run below is gone: the stack is being rebuilt anyway
+        missing = [by_number[n] for n in above[got:] if n in by_number]
+        if not missing or len(missing) > room:
+            continue
+        where = f"on {onto.run.ref}" if onto else f"on base {pool.base_sha[:7]}"
+        stack = _stack_on(onto)
+        out.append(
+            Trigger(
+                tuple(missing),
+                1 if stack else attempt_for(pool, missing[:1]),
+                f"hedging {describe(missing)} {where} in case {run.ref} fails",
+                lane=LAND,
+                stack=stack,
+                chain=True,
+            )
+        )
+        room -= len(missing)
+    return out
+
+
+def _hedged(book: LaneBook, below: list[int], above: list[int]) -> tuple[Placed | None, int]:
+    """The stacked run that holds `below` then the most of `above` in order (and nothing
+    else), and how many of `above` it holds."""
+    best: Placed | None = None
+    got = 0
+    for placed in book.stack:
+        numbers = [p.number for p in placed.rest]
+        extra = numbers[len(below) :]
+        if numbers[: len(below)] != below or not extra or extra != above[: len(extra)]:
+            continue
+        if len(extra) > got:
+            best, got = placed, len(extra)
+    return best, got
 
 
 def _landing(book: LaneBook) -> Placed | None:
