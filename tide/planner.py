@@ -25,6 +25,7 @@ its checks pass; one action per pool per sync; a head GitHub refused to merge
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 from tide.model import StagedPR
@@ -86,12 +87,7 @@ def within_writes(decision: Decision, room: int | None) -> Decision:
     every trigger is cut waits for GitHub's write budget. Merges are never cut."""
     if room is None:
         return decision
-    kept: list[Trigger] = []
-    for trigger in decision.triggers:
-        if trigger.writes > room:
-            break
-        room -= trigger.writes
-        kept.append(trigger)
+    kept = _leading(decision.triggers, room, lambda t: t.writes)
     if len(kept) == len(decision.triggers):
         return decision
     if not kept and decision.action in (Action.TRIGGER, Action.TRIGGER_BATCH):
@@ -103,7 +99,7 @@ def within_writes(decision: Decision, room: int | None) -> Decision:
             f"({GITHUB_LIMITS.per_minute} a minute, {GITHUB_LIMITS.per_hour} an hour)"
         )
         return Decision(Action.WAIT, reason, culprits=decision.culprits, obsolete=decision.obsolete)
-    return _with_triggers(decision, tuple(kept))
+    return _with_triggers(decision, kept)
 
 
 def within_room(decision: Decision, room: int | None) -> Decision:
@@ -111,12 +107,7 @@ def within_room(decision: Decision, room: int | None) -> Decision:
     urgent first); a pool whose every trigger is cut waits for CI capacity instead."""
     if room is None or sum(t.runs for t in decision.triggers) <= room:
         return decision
-    kept: list[Trigger] = []
-    for trigger in decision.triggers:
-        if trigger.runs > room:
-            break
-        room -= trigger.runs
-        kept.append(trigger)
+    kept = _leading(decision.triggers, room, lambda t: t.runs)
     if not kept and decision.action in (Action.TRIGGER, Action.TRIGGER_BATCH):
         return Decision(
             Action.WAIT,
@@ -125,7 +116,20 @@ def within_room(decision: Decision, room: int | None) -> Decision:
             culprits=decision.culprits,
             obsolete=decision.obsolete,
         )
-    return _with_triggers(decision, tuple(kept))
+    return _with_triggers(decision, kept)
+
+
+def _leading(
+    triggers: tuple[Trigger, ...], room: int, cost: Callable[[Trigger], int]
+) -> tuple[Trigger, ...]:
+    """The longest run of leading triggers whose costs fit in `room`."""
+    kept: list[Trigger] = []
+    for trigger in triggers:
+        if cost(trigger) > room:
+            break
+        room -= cost(trigger)
+        kept.append(trigger)
+    return tuple(kept)
 
 
 def _with_triggers(decision: Decision, kept: tuple[Trigger, ...]) -> Decision:
