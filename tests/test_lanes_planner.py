@@ -238,6 +238,29 @@ def test_hedges_stay_within_hedge_runs_and_only_while_culprits_are_recent():
     assert [t.runs for t in decide(calm.pool()).triggers] == [1]  # one layer, no hedge
 
 
+def test_a_push_in_the_middle_of_a_hedged_stack_drops_every_run_of_the_old_head():
+    world = lanes_world(0, policy=lanes_policy(landing_interval=0.0), ci_minutes=20)
+    with_recent_culprit(world)
+    for n in (1, 2, 3, 4):
+        world.prs[n] = make_pr(n)
+    world.step()
+    world.step()  # the hedges
+    old = StagedPR(2, make_pr(2).head_sha)
+    world.push(2, "f" * 40)
+    decision = world.step()
+    stacked = [t for t in decision.triggers if t.lane == "land"]
+    assert stacked and all(p.head_sha != old.head_sha for t in stacked for p in t.prs)
+    # Nothing stacks on a run that holds the old head: the hedge that skipped #2 is the
+    # stack now ((1, 3, 4) there), and #2's new head goes on top of it.
+    assert all(old not in t.stack.prior for t in stacked if t.stack)
+    assert [p.number for p in stacked[0].prs] == [2]
+    assert [p.number for p in stacked[0].stack.prior] == [1, 3, 4]
+    world.run_until_idle()
+    assert sorted(world.merged) == [1, 2, 3, 4]
+    assert all(tree in world.tested for tree in world.landed_trees)
+    assert world.peak_in_flight <= world.policy.queue.max_concurrent_runs
+
+
 def test_a_chain_is_cut_to_the_ci_capacity_and_the_write_budget():
     world = lanes_world(0, policy=lanes_policy(landing_interval=0.0, max_concurrent_runs=3))
     with_recent_culprit(world)
