@@ -261,6 +261,24 @@ def test_a_push_in_the_middle_of_a_hedged_stack_drops_every_run_of_the_old_head(
     assert world.peak_in_flight <= world.policy.queue.max_concurrent_runs
 
 
+def test_with_a_failure_seen_a_deep_backlog_of_unproven_prs_is_screened():
+    """A busy queue's rate over a 3-hour window stays under 2 an hour for its first hours;
+    stacking 16 unproven PRs one by one meanwhile let each bad one doom the rest."""
+
+    def lanes_of(count: int, backlog: int = 16) -> set[str]:
+        world = lanes_world(
+            count, policy=lanes_policy(landing_interval=0.0, screen_backlog=backlog)
+        )
+        with_recent_culprit(world)
+        return {t.lane for t in decide(world.pool()).triggers}
+
+    assert lanes_of(15) == {"land"}  # one chain, each PR its own layer
+    assert lanes_of(16) == {"screen"}
+    assert lanes_of(40, backlog=0) == {"land"}  # 0: never on depth
+    calm = lanes_world(20, policy=lanes_policy(landing_interval=0.0))
+    assert {t.lane for t in decide(calm.pool()).triggers} == {"land"}  # no failure seen
+
+
 def test_a_chain_is_cut_to_the_ci_capacity_and_the_write_budget():
     world = lanes_world(0, policy=lanes_policy(landing_interval=0.0, max_concurrent_runs=3))
     with_recent_culprit(world)

@@ -173,8 +173,11 @@ class QueueOptions:
     landing_interval: float = option(15 * 60.0, duration=True)
     screen_window: float = option(3 * 3600.0, duration=True)
     screen_failures_per_hour: float = option(2.0, minimum=0)
-    screen_batch: int = option(3, minimum=1)
+    screen_batch: int = option(2, minimum=1)
     screen_interval: float = option(4 * 60.0, duration=True)
+    # With a culprit recent or a failure unresolved, screen once this many eligible PRs wait
+    # unproven: a stack that deep has too much to lose to each bad PR; 0: never on depth.
+    screen_backlog: int = option(16, minimum=0)
     # Hedges (stacking the PRs above a layer still running without it, while culprits are
     # recent) start only while fewer staging runs than this are in flight; 0: never.
     hedge_runs: int = option(24, minimum=0)

@@ -6,7 +6,8 @@
   failed run dooms only the runs built on it; their other PRs are stacked again below it.
 - **Screening lane.** While failures are common (culprits found within `screen_window`
   plus failures still being resolved, at least `screen_failures_per_hour` over the window,
-  or two failures unresolved at once), new PRs are first tested on the base in small
+  or two failures unresolved at once, or any of them while `screen_backlog` PRs wait
+  unproven), new PRs are first tested on the base in small
   parallel groups (`screen_batch`, or fewer after `screen_interval`), only to learn who is
   bad; a passed group needs no further single runs, and a PR that passed after it failed
   stacks with the others. Suspects of any failed run (screening or stacked) are tested
@@ -41,15 +42,25 @@ SCREEN_AT_ONCE = 2
 def _mode(pool: PoolState, book: LaneBook) -> str:
     """Screening when failures are common: the culprits found within `screen_window` and the
     failures still being resolved, per hour over the whole window (a new queue's first
-    minutes are no rate), or `SCREEN_AT_ONCE` failures unresolved at once."""
+    minutes are no rate), or `SCREEN_AT_ONCE` failures unresolved at once; or when any
+    failure is recent and `screen_backlog` PRs wait unproven (a busy queue's first hour,
+    and the hours its rate over the window understates)."""
     q = pool.policy.queue
     seen = book.recent_culprits + book.unresolved
     per_hour = seen * 3600.0 / max(q.screen_window, 3600.0)
     if q.screen_failures_per_hour > 0 and (
-        per_hour >= q.screen_failures_per_hour or book.unresolved >= SCREEN_AT_ONCE
+        per_hour >= q.screen_failures_per_hour
+        or book.unresolved >= SCREEN_AT_ONCE
+        or (seen and 0 < q.screen_backlog <= _unproven(pool, book))
     ):
         return "screening"
     return "failing" if book.recent_culprits else "calm"
+
+
+def _unproven(pool: PoolState, book: LaneBook) -> int:
+    """Eligible PRs no run has passed at their head yet (culprits aside)."""
+    known = book.proven | {c.pr.number for c in book.culprits}
+    return sum(1 for pr in pool.eligible if pr.number not in known)
 
 
 def _stack_on(tail: Placed | None) -> Stack | None:
