@@ -285,6 +285,9 @@ def test_a_chain_is_cut_to_the_ci_capacity_and_the_write_budget():
     for n in range(1, 7):
         world.prs[n] = make_pr(n)
     assert [len(t.prs) for t in decide(world.pool()).triggers] == [3]
+    # The overall cap (max_concurrent_runs_total) cuts it too, rather than starving it.
+    overall = decide(replace(world.pool(), run_room=2))
+    assert [len(t.prs) for t in overall.triggers] == [2]
     two = replace(world.pool(), write_room=2 * (1 + STAGING_WRITES) + 3)
     decision = decide(two)
     assert [len(t.prs) for t in decision.triggers] == [2]

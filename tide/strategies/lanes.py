@@ -177,6 +177,8 @@ def decide_lanes(pool: PoolState, runs: RunBook | None = None) -> Decision:
     landing = _landing(book)
     triggers: list[Trigger] = []
     room = pool.policy.queue.max_concurrent_runs - book.running
+    if pool.run_room is not None:
+        room = min(room, pool.run_room)  # the overall cap: a chain cut to it still starts
     # Stack only on what this sync's landing keeps valid.
     steady = landing is None or landing in book.stack
     if room > 0:
