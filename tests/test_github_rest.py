@@ -150,6 +150,21 @@ async def test_an_invalid_merge_method_is_a_plain_github_error(world, repo, gh):
 # -- staging branch primitives -------------------------------------------------------------------
 
 
+async def test_a_merge_answer_without_its_tree_records_none_and_without_its_sha_is_an_error(
+    world, repo, sim, gh
+):
+    """A stacked run compares the tree recorded from this answer with the base's: a missing
+    tree must record nothing (the run is re-run, never landed on a guess)."""
+    pr = world.open_pr(repo, {"b.txt": "b"})
+    await gh.rest.create_ref("org", "repo", "refs/heads/tide/main/9", main_sha(world))
+    sim.faults.script("/repos/org/repo/merges", 201, body={"sha": "a" * 40, "commit": {}})
+    made = await gh.rest.merge_branches("org", "repo", "tide/main/9", pr.head_sha, "tide: #1")
+    assert made is not None and (made.sha, made.tree_sha) == ("a" * 40, "")
+    sim.faults.script("/repos/org/repo/merges", 201, body={"commit": {"tree": {"sha": "b" * 40}}})
+    with pytest.raises(GitHubError, match="without the new commit's sha"):
+        await gh.rest.merge_branches("org", "repo", "tide/main/9", pr.head_sha, "tide: #1")
+
+
 async def test_staging_flow_create_merge_update_delete(world, repo, gh):
     first = world.open_pr(repo, {"b.txt": "b"})
     second = world.open_pr(repo, {"c.txt": "c"})
